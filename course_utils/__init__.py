@@ -1,0 +1,74 @@
+"""course_utils: the helper package of the cross-entropy course.
+
+A notebook starts with ``course_utils.setup()``: it applies the course's figure style, seeds the random
+number generators, picks a device and reports whether fast mode (``COURSE_FAST=1``) is on.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+__version__ = "0.1.0"
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+#: Fast mode, read once here: ``COURSE_FAST=1`` shrinks the CIFAR-10 work to seconds (used by CI).
+FAST: bool = _env_flag("COURSE_FAST")
+
+
+def pick_device() -> str:
+    """The best available torch device: ``"cuda"`` > ``"mps"`` > ``"cpu"``."""
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def seed_everything(seed: int = 0) -> None:
+    """Seed Python's, NumPy's and torch's random number generators."""
+    import numpy as np
+
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise TypeError(f"seed must be an int (got {type(seed).__name__})")
+    random.seed(seed)
+    np.random.seed(seed)
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a core dependency
+        return
+    torch.manual_seed(seed)
+
+
+def setup(*, projector: bool | None = None, seed: int = 0, quiet: bool = False) -> dict:
+    """Prepare a notebook: figure style (projector mode from the argument or ``COURSE_PROJECTOR=1``),
+    seeds, device and fast mode. Returns what it set, as a dict, and prints one line unless ``quiet``."""
+    from . import plots
+
+    if projector is None:
+        projector = _env_flag("COURSE_PROJECTOR")
+    if not isinstance(projector, bool):
+        raise TypeError(f"projector must be True, False or None (got {type(projector).__name__})")
+    plots.use_style(projector=projector)
+    seed_everything(seed)
+    state = {
+        "version": __version__,
+        "fast": FAST,
+        "projector": projector,
+        "seed": seed,
+        "device": pick_device(),
+    }
+    if not quiet:
+        mode = "fast mode (COURSE_FAST=1)" if FAST else "full mode"
+        print(
+            f"course_utils {__version__} · {mode} · device {state['device']} · seed {seed}"
+            + (" · projector style" if projector else "")
+        )
+    return state
