@@ -1,0 +1,163 @@
+"""Validation at the door: every public function checks its input here, once, and names the argument.
+
+Each helper raises ``TypeError`` for the wrong kind of thing and ``ValueError`` for the right kind with a
+wrong value, e.g. ``ValueError("q must sum to 1 along the last axis (got 0.93)")``. Nothing past the door
+re-checks, so a public function never returns a silent NaN.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+REDUCTIONS = ("mean", "sum", "none")
+SUM_TOL = 1e-6
+
+
+def _to_numpy(x, name: str) -> np.ndarray:
+    """Lists, tuples, scalars, NumPy arrays and CPU torch tensors -> a NumPy array (no copy if possible)."""
+    if x is None:
+        raise TypeError(f"{name} must be a number or an array of numbers (got None)")
+    if isinstance(x, (str, bytes)):
+        raise TypeError(f"{name} must be a number or an array of numbers (got {type(x).__name__})")
+    mod = type(x).__module__
+    if mod.startswith("torch"):
+        if getattr(x, "is_complex", lambda: False)():
+            raise TypeError(f"{name} must be real-valued (got a complex tensor)")
+        if x.device.type != "cpu":
+            raise TypeError(f"{name} must be a CPU tensor (got a tensor on {x.device}); call .cpu() first")
+        x = x.detach().numpy()
+    try:
+        arr = np.asarray(x)
+    except (ValueError, TypeError) as err:  # ragged lists and the like
+        raise ValueError(f"{name} must be a rectangular array of numbers ({err})") from None
+    if arr.dtype == object or arr.dtype.kind in "USVM m":
+        raise TypeError(f"{name} must contain numbers (got dtype {arr.dtype})")
+    if arr.dtype.kind == "c":
+        raise TypeError(f"{name} must be real-valued (got complex numbers)")
+    return arr
+
+
+def as_float(x, name: str, *, allow_inf: bool = False, min_ndim: int = 0) -> np.ndarray:
+    """``x`` as a float64 array; rejects non-numbers, NaN and (unless ``allow_inf``) infinities."""
+    arr = _to_numpy(x, name).astype(np.float64, copy=False)
+    if arr.ndim < min_ndim:
+        raise ValueError(f"{name} must have at least {min_ndim} dimension(s) (got shape {arr.shape})")
+    if arr.size and np.isnan(arr).any():
+        raise ValueError(f"{name} contains NaN")
+    if not allow_inf and arr.size and np.isinf(arr).any():
+        raise ValueError(f"{name} must be finite (got inf)")
+    return arr
+
+
+def as_probs(x, name: str) -> np.ndarray:
+    """Probabilities: float64, every entry in [0, 1]."""
+    arr = as_float(x, name)
+    if arr.size and (arr.min() < 0 or arr.max() > 1):
+        bad = arr.min() if arr.min() < 0 else arr.max()
+        raise ValueError(f"{name} must lie in [0, 1] (got {bad:.6g})")
+    return arr
+
+
+def as_distribution(x, name: str, *, tol: float = SUM_TOL) -> np.ndarray:
+    """A distribution on the last axis: non-negative entries that sum to 1 (within ``tol``)."""
+    arr = as_float(x, name, min_ndim=1)
+    if arr.shape[-1] == 0:
+        raise ValueError(f"{name} must have at least one outcome on the last axis (got shape {arr.shape})")
+    if arr.min() < 0:
+        raise ValueError(f"{name} must be non-negative (got {arr.min():.6g})")
+    sums = arr.sum(axis=-1)
+    worst = np.max(np.abs(sums - 1.0))
+    if worst > tol:
+        got = np.ravel(sums)[np.argmax(np.abs(np.ravel(sums) - 1.0))]
+        raise ValueError(f"{name} must sum to 1 along the last axis (got {got:.6g})")
+    return arr
+
+
+def as_class_indices(x, name: str, num_classes: int) -> np.ndarray:
+    """Integer class labels in ``[0, num_classes)``, as int64. Floats are accepted only if whole."""
+    arr = _to_numpy(x, name)
+    if arr.dtype.kind == "b":
+        raise TypeError(f"{name} must be integer class indices (got booleans)")
+    if arr.dtype.kind == "f":
+        if arr.size and np.isnan(arr).any():
+            raise ValueError(f"{name} contains NaN")
+        if arr.size and not np.all(np.isfinite(arr) & (arr == np.round(arr))):
+            raise ValueError(f"{name} must be whole-number class indices (got a fractional value)")
+    if arr.size and arr.min() < 0:
+        raise ValueError(f"{name} must be non-negative class indices (got {int(arr.min())})")
+    if arr.size and arr.max() >= num_classes:
+        raise ValueError(
+            f"{name} has a class index {int(arr.max())} out of range for {num_classes} classes "
+            f"(valid: 0..{num_classes - 1})"
+        )
+    return arr.astype(np.int64)
+
+
+def check_same_shape(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:
+    if a.shape != b.shape:
+        raise ValueError(f"{name_a} and {name_b} must have the same shape (got {a.shape} and {b.shape})")
+
+
+def check_base(base) -> float:
+    """A logarithm base: a real number > 0 and != 1."""
+    if isinstance(base, bool) or not isinstance(base, numbers.Real):
+        raise TypeError(f"base must be a real number (got {type(base).__name__})")
+    base = float(base)
+    if not np.isfinite(base) or base <= 0 or base == 1:
+        raise ValueError(f"base must be a positive number other than 1 (got {base:g})")
+    return base
+
+
+def check_reduction(reduction) -> str:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"reduction must be one of 'mean', 'sum', 'none' (got {reduction!r})")
+    return reduction
+
+
+def check_scalar(value, name: str, *, low: float | None = None, high: float | None = None,
+                 low_open: bool = False, high_open: bool = False) -> float:
+    """A finite real scalar inside ``[low, high]`` (ends open where asked)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        if type(value).__module__.startswith(("numpy", "torch")) and np.ndim(value) == 0:
+            value = float(value)
+        else:
+            raise TypeError(f"{name} must be a real number (got {type(value).__name__})")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite (got {value})")
+    if low is not None and (value < low or (low_open and value == low)):
+        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low:g} (got {value:g})")
+    if high is not None and (value > high or (high_open and value == high)):
+        raise ValueError(f"{name} must be {'<' if high_open else '<='} {high:g} (got {value:g})")
+    return value
+
+
+def as_weight(weight, name: str, length: int) -> np.ndarray:
+    """A per-class weight vector of the given length, finite and non-negative."""
+    w = as_float(weight, name, min_ndim=1)
+    if w.ndim != 1 or w.shape[0] != length:
+        raise ValueError(f"{name} must be a 1-D array of length {length} (got shape {w.shape})")
+    if w.min() < 0:
+        raise ValueError(f"{name} must be non-negative (got {w.min():.6g})")
+    return w
+
+
+def broadcast_to(x: np.ndarray, shape: tuple, name: str, other: str) -> np.ndarray:
+    """Broadcast ``x`` (e.g. an element weight) to ``shape``, or say why it can't be."""
+    try:
+        return np.broadcast_to(x, shape)
+    except ValueError:
+        raise ValueError(f"{name} of shape {x.shape} cannot be broadcast to the shape of {other} {shape}") from None
+
+
+def reduce(loss: np.ndarray, reduction: str, denominator: float | None = None):
+    """Apply a torch-style reduction. ``denominator`` overrides the count for 'mean' (weighted means)."""
+    if reduction == "none":
+        return loss
+    total = loss.sum()
+    if reduction == "sum":
+        return np.float64(total)
+    n = loss.size if denominator is None else denominator
+    return np.float64(total / n) if n else np.float64(np.nan)
