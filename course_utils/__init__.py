@@ -39,7 +39,7 @@ def seed_everything(seed: int = 0) -> None:
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise TypeError(f"seed must be an int (got {type(seed).__name__})")
     random.seed(seed)
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 - learners also call the legacy np.random functions
     try:
         import torch
     except ImportError:  # pragma: no cover - torch is a core dependency

@@ -1,0 +1,160 @@
+"""Exercise checks: ``check_<name>(fn)`` runs a learner's function on a few cases and prints ✓ / ✗ per case.
+
+An exercise stub raises ``NotImplementedError``; its check then prints "not attempted yet" instead of
+failing, so the notebook still runs top to bottom. Expected values are computed by the course's own
+functions, never typed. ``show_solution(name)`` prints the reference answer from ``solutions.py``.
+
+Every check is registered under the name of its reference solution, and a test runs each check on its
+solution: ``CHECKS[name](getattr(solutions, name))`` must pass.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import grads, info, losses  # noqa: F401 - the sections below compute expected values with them
+
+#: name of a reference solution -> its check function
+CHECKS: dict[str, Callable[[Callable], CheckResult]] = {}
+
+
+@dataclass
+class Case:
+    """One call of the learner's function: ``fn(*args, **kwargs)`` should give ``expected``."""
+
+    args: tuple
+    expected: Any
+    label: str = ""
+    kwargs: dict = field(default_factory=dict)
+    rtol: float = 1e-6
+    atol: float = 1e-9
+    compare: Callable[[Any, Any], bool] | None = None  # custom comparison (got, expected) -> bool
+
+
+@dataclass
+class CheckResult:
+    """What a check found. Truthy only when the exercise was attempted and every case passed."""
+
+    name: str
+    attempted: bool
+    passed: int = 0
+    failed: int = 0
+    messages: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return self.attempted and self.failed == 0 and self.passed > 0
+
+    def __repr__(self) -> str:
+        if not self.attempted:
+            return f"<{self.name}: not attempted yet>"
+        return f"<{self.name}: {self.passed} passed, {self.failed} failed>"
+
+
+def register(name: str):
+    """Register a check under the name of its reference solution in ``solutions.py``."""
+
+    def deco(check: Callable[[Callable], CheckResult]):
+        if name in CHECKS:
+            raise ValueError(f"a check named {name!r} is already registered")
+        CHECKS[name] = check
+        return check
+
+    return deco
+
+
+def _describe(x: Any) -> str:
+    if isinstance(x, np.ndarray) and x.size > 6:
+        return f"array of shape {x.shape}"
+    if isinstance(x, (float, np.floating)):
+        return f"{float(x):.6g}"
+    if isinstance(x, np.ndarray):
+        return np.array2string(x, precision=6)
+    return repr(x)
+
+
+def _close(got: Any, expected: Any, case: Case) -> bool:
+    if case.compare is not None:
+        return bool(case.compare(got, expected))
+    try:
+        g = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    e = np.asarray(expected, dtype=np.float64)
+    return g.shape == e.shape and bool(np.allclose(g, e, rtol=case.rtol, atol=case.atol, equal_nan=False))
+
+
+def run_cases(name: str, fn: Callable, cases: list[Case], *, verbose: bool = True) -> CheckResult:
+    """Run ``fn`` on every case, print one line per case, and return a :class:`CheckResult`."""
+    if not callable(fn):
+        raise TypeError(f"fn must be a function (got {type(fn).__name__})")
+    say = print if verbose else (lambda *a, **k: None)
+    result = CheckResult(name=name, attempted=True)
+    for case in cases:
+        label = case.label or ", ".join(_describe(a) for a in case.args)
+        try:
+            got = fn(*case.args, **case.kwargs)
+        except NotImplementedError:
+            say(f"○ {name}: not attempted yet. Replace the `raise NotImplementedError` line with your code.")
+            return CheckResult(name=name, attempted=False)
+        except Exception as err:  # a learner's bug: report it, don't crash the notebook
+            result.failed += 1
+            msg = f"✗ {label}: raised {type(err).__name__}: {err}"
+            result.messages.append(msg)
+            say(msg)
+            continue
+        if _close(got, case.expected, case):
+            result.passed += 1
+            say(f"✓ {label} -> {_describe(got)}")
+        else:
+            result.failed += 1
+            msg = f"✗ {label}: expected {_describe(case.expected)}, got {_describe(got)}"
+            result.messages.append(msg)
+            say(msg)
+    if result.failed == 0:
+        say(f"All {result.passed} checks passed for {name}.")
+    else:
+        say(f"{result.failed} of {result.passed + result.failed} checks failed for {name}. "
+            f"Stuck? show_solution({name!r}) prints a reference answer.")
+    return result
+
+
+def show_solution(name: str) -> None:
+    """Print the reference solution of the exercise ``name``."""
+    from . import solutions
+
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string (got {type(name).__name__})")
+    fn = getattr(solutions, name, None)
+    if fn is None or name.startswith("_") or not callable(fn):
+        known = ", ".join(sorted(CHECKS))
+        raise ValueError(f"name {name!r} is not an exercise with a solution (known: {known})")
+    print(inspect.getsource(fn))
+
+
+# --- 01 surprisal and entropy ---
+@register("binary_entropy")
+def check_binary_entropy(fn: Callable) -> CheckResult:
+    """Exercise: the entropy of a coin with P(heads) = p, in bits, with 0 log 0 = 0."""
+    ps = [0.5, 0.1, 0.9, 0.0, 1.0, 0.25]
+    cases = [Case((p,), info.binary_entropy(p), label=f"p = {p}") for p in ps]
+    return run_cases("binary_entropy", fn, cases)
+
+
+# --- 02 cross-entropy and KL ---
+
+# --- 03 binary cross-entropy ---
+
+# --- 04 softmax and categorical cross-entropy ---
+
+# --- 05 gradients: CE vs MSE ---
+
+# --- 06 the loss family ---
+
+# --- 07 training a CIFAR-10 CNN ---
+
+# --- 08 calibration ---

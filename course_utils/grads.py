@@ -1,0 +1,99 @@
+"""Hand-derived gradients of the course's losses: the notebooks' "why" made checkable.
+
+Each function returns the per-sample derivative, that is, the gradient of each sample's loss under
+``reduction='none'``, with the same shape as the input. The tests check each one against autograd.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validate import as_distribution, as_float, as_probs, check_same_shape, check_scalar
+from .losses import (
+    _check_alpha,
+    _check_gamma,
+    _focal_modulator,
+    _index_targets,
+    _is_prob_targets,
+    _log_sigmoid,
+    _log_softmax,
+    _logits_2d,
+    _sigmoid,
+)
+
+#: PyTorch's floor on p(1 - p) in the backward pass of binary_cross_entropy.
+BCE_GRAD_EPS = 1e-12
+
+
+def _binary_inputs(x, targets, name: str):
+    x = as_float(x, name)
+    y = as_probs(targets, "targets")
+    check_same_shape(x, y, name, "targets")
+    return x, y
+
+
+def bce_grad_prob(probs, targets):
+    """∂BCE/∂p = -y/p + (1 - y)/(1 - p) = (p - y) / (p (1 - p)).
+
+    It blows up as a wrong prediction approaches certainty. Like PyTorch's backward pass, the
+    denominator is floored at 1e-12, so p = 0 or 1 gives a large finite gradient, never inf or NaN.
+    """
+    p = as_probs(probs, "probs")
+    y = as_probs(targets, "targets")
+    check_same_shape(p, y, "probs", "targets")
+    return (p - y) / np.maximum(p * (1 - p), BCE_GRAD_EPS)
+
+
+def bce_grad_logit(logits, targets):
+    """∂BCE/∂z = σ(z) - y: the error itself, never saturating when the prediction is confidently wrong."""
+    z, y = _binary_inputs(logits, targets, "logits")
+    return _sigmoid(z) - y
+
+
+def mse_grad_logit(logits, targets):
+    """∂/∂z (σ(z) - y)² = 2 (σ(z) - y) · σ(z)(1 - σ(z)).
+
+    The factor σ(1 - σ) vanishes at both ends, so a confidently wrong prediction gets almost no gradient:
+    saturation.
+    """
+    z, y = _binary_inputs(logits, targets, "logits")
+    s = _sigmoid(z)
+    return 2 * (s - y) * s * _sigmoid(-z)
+
+
+def cce_grad_logits(logits, targets, *, label_smoothing: float = 0.0):
+    """∂CE/∂z = softmax(z) - t, where t is the (smoothed) target distribution: (1 - ε) one-hot + ε / C."""
+    z = _logits_2d(logits, "logits")
+    eps = check_scalar(label_smoothing, "label_smoothing", low=0.0, high=1.0)
+    n_classes = z.shape[-1]
+    if _is_prob_targets(targets, z):
+        t = as_distribution(targets, "targets")
+        check_same_shape(z, t, "logits", "targets")
+    else:
+        y = _index_targets(targets, z)
+        t = np.zeros_like(z)
+        np.put_along_axis(t, y[..., None], 1.0, axis=-1)
+    t = t * (1 - eps) + eps / n_classes
+    return np.exp(_log_softmax(z, -1)) - t
+
+
+def focal_grad_logit(logits, targets, *, alpha: float = 0.25, gamma: float = 2.0):
+    """∂FL/∂z for the sigmoid focal loss FL = α_t (1 - p_t)^γ · CE, with p = σ(z):
+
+    ∂FL/∂z = α_t [ (1 - p_t)^γ (p - y) - γ (1 - p_t)^{γ-1} (2y - 1) p (1 - p) · CE ].
+    The second term is taken as 0 where 1 - p_t = 0 (its limit), so extreme logits give no NaN.
+    """
+    alpha = _check_alpha(alpha)
+    gamma = _check_gamma(gamma)
+    z, y = _binary_inputs(logits, targets, "logits")
+    p, q = _sigmoid(z), _sigmoid(-z)  # q = 1 - p without cancellation
+    ce = (1 - y) * z - _log_sigmoid(z)
+    one_minus_pt = y * q + (1 - y) * p
+    grad = _focal_modulator(one_minus_pt, gamma) * (p - y)
+    if gamma > 0:
+        safe = np.where(one_minus_pt > 0, one_minus_pt, 1.0)
+        second = gamma * safe ** (gamma - 1) * (2 * y - 1) * p * q * ce
+        grad = grad - np.where(one_minus_pt > 0, second, 0.0)
+    if alpha >= 0:
+        grad = grad * (alpha * y + (1 - alpha) * (1 - y))
+    return grad

@@ -1,0 +1,297 @@
+"""Activations and classification losses in NumPy (float64), each equal to its PyTorch twin.
+
+Argument order and ``reduction`` follow ``torch.nn.functional``: input first, then target;
+``reduction`` is 'mean' (default), 'sum' or 'none'. Losses are in nats, as in PyTorch.
+Classes lie on the last axis: ``logits`` has shape (C,) or (N, C).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validate import (
+    as_class_indices,
+    as_distribution,
+    as_float,
+    as_probs,
+    as_weight,
+    broadcast_to,
+    check_reduction,
+    check_same_shape,
+    check_scalar,
+    reduce,
+)
+
+#: torch.nn.functional.binary_cross_entropy clamps each log at -100, so one loss term is at most 100 nats.
+LOG_CLAMP = -100.0
+
+
+# ---------------------------------------------------------------- activations (no validation past the door)
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    e = np.exp(-np.abs(z))  # never overflows
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _log_sigmoid(z: np.ndarray) -> np.ndarray:
+    """log σ(z) = min(z, 0) - log(1 + e^{-|z|}), exact at ±1e4."""
+    return np.minimum(z, 0.0) - np.log1p(np.exp(-np.abs(z)))
+
+
+def _log_softmax(z: np.ndarray, axis: int) -> np.ndarray:
+    shifted = z - z.max(axis=axis, keepdims=True)  # the log-sum-exp trick: the largest exponent is e^0
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def sigmoid(z):
+    """σ(z) = 1 / (1 + e^{-z}), computed without overflow for any finite z."""
+    return _sigmoid(as_float(z, "z"))
+
+
+def _check_axis(z: np.ndarray, axis) -> int:
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"axis must be an int (got {type(axis).__name__})")
+    if z.ndim == 0:
+        raise ValueError("z must have at least one dimension for softmax (got a scalar)")
+    if not -z.ndim <= axis < z.ndim:
+        raise ValueError(f"axis {axis} is out of range for z with {z.ndim} dimension(s)")
+    return int(axis)
+
+
+def softmax(z, axis: int = -1):
+    """softmax(z)_i = e^{z_i} / sum_j e^{z_j}, shifted by max(z) so it never overflows."""
+    z = as_float(z, "z")
+    return np.exp(_log_softmax(z, _check_axis(z, axis)))
+
+
+def log_softmax(z, axis: int = -1):
+    """log softmax(z)_i = z_i - logsumexp(z), stable at logits of ±1e4."""
+    z = as_float(z, "z")
+    return _log_softmax(z, _check_axis(z, axis))
+
+
+# ---------------------------------------------------------------- shared door for (N, C) losses
+def _logits_2d(x, name: str) -> np.ndarray:
+    arr = as_float(x, name)
+    if arr.ndim not in (1, 2):
+        raise ValueError(f"{name} must have shape (C,) or (N, C) (got shape {arr.shape})")
+    if arr.shape[-1] == 0 or arr.size == 0:
+        raise ValueError(f"{name} must not be empty (got shape {arr.shape})")
+    return arr
+
+
+def _index_targets(targets, logits: np.ndarray, name: str = "targets") -> np.ndarray:
+    """Class indices matching a batch of logits: shape () for (C,) logits, (N,) for (N, C)."""
+    t = as_class_indices(targets, name, logits.shape[-1])
+    want = logits.shape[:-1]
+    if t.shape != want:
+        raise ValueError(
+            f"{name} must have shape {want} to match input of shape {logits.shape} (got shape {t.shape})"
+        )
+    return t
+
+
+def _is_prob_targets(targets, logits: np.ndarray) -> bool:
+    """Class probabilities have the input's shape; class indices have one axis fewer."""
+    return np.ndim(targets) == logits.ndim
+
+
+def _gather(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    return np.take_along_axis(a, idx[..., None], axis=-1)[..., 0]
+
+
+def _empty_check(x: np.ndarray, name: str) -> None:
+    if x.size == 0:
+        raise ValueError(f"{name} must not be empty")
+
+
+# ---------------------------------------------------------------- binary losses
+def binary_cross_entropy(probs, targets, *, weight=None, reduction: str = "mean"):
+    """BCE = -[y log p + (1 - y) log(1 - p)] per element, in nats; equals F.binary_cross_entropy.
+
+    Like PyTorch, each log is clamped at -100, so a confident wrong prediction (p = 0 with y = 1) costs
+    exactly 100 nats instead of infinity. That is the answer to "why is my loss exactly 100?": the
+    probabilities saturated. Work with logits and ``binary_cross_entropy_with_logits`` instead.
+    """
+    reduction = check_reduction(reduction)
+    p = as_probs(probs, "probs")
+    y = as_probs(targets, "targets")
+    check_same_shape(p, y, "probs", "targets")
+    _empty_check(p, "probs")
+    with np.errstate(divide="ignore"):
+        log_p = np.maximum(np.log(p), LOG_CLAMP)
+        log_1mp = np.maximum(np.log1p(-p), LOG_CLAMP)
+    loss = -(y * log_p + (1 - y) * log_1mp)
+    if weight is not None:
+        loss = loss * broadcast_to(as_float(weight, "weight"), p.shape, "weight", "probs")
+    return reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(logits, targets, *, weight=None, pos_weight=None, reduction: str = "mean"):
+    """BCE on σ(z), computed from the logit z without ever forming σ(z); equals F.binary_cross_entropy_with_logits.
+
+    loss = (1 - y) z - w_pos(y) · log σ(z), with w_pos(y) = 1 + (pos_weight - 1) y, and
+    log σ(z) = min(z, 0) - log(1 + e^{-|z|}): exact at logits of ±1e4, where σ(z) itself rounds to 0 or 1.
+    ``pos_weight`` (one entry per class, on the last axis) multiplies the positive term: for a rare
+    positive class set it near (#negatives / #positives).
+    """
+    reduction = check_reduction(reduction)
+    z = as_float(logits, "logits")
+    y = as_probs(targets, "targets")
+    check_same_shape(z, y, "logits", "targets")
+    _empty_check(z, "logits")
+    log_sig = _log_sigmoid(z)
+    if pos_weight is not None:
+        pw = as_float(pos_weight, "pos_weight")
+        if pw.size and pw.min() < 0:
+            raise ValueError(f"pos_weight must be non-negative (got {pw.min():.6g})")
+        pw = broadcast_to(pw, z.shape, "pos_weight", "logits")
+        log_sig = log_sig * (1 + (pw - 1) * y)
+    loss = (1 - y) * z - log_sig
+    if weight is not None:
+        loss = loss * broadcast_to(as_float(weight, "weight"), z.shape, "weight", "logits")
+    return reduce(loss, reduction)
+
+
+# ---------------------------------------------------------------- categorical losses
+def nll_loss(log_probs, targets, *, weight=None, reduction: str = "mean"):
+    """Negative log-likelihood: -log_probs[i, y_i]; equals F.nll_loss.
+
+    With a class ``weight``, each sample counts w[y_i] times and 'mean' divides by sum_i w[y_i]
+    (a weighted mean), not by N.
+    """
+    reduction = check_reduction(reduction)
+    lp = _logits_2d(log_probs, "log_probs")
+    if lp.max() > 0:
+        raise ValueError(
+            f"log_probs must be log-probabilities, all <= 0 (got {lp.max():.6g}); "
+            "did you pass logits? Apply log_softmax first, or use categorical_cross_entropy"
+        )
+    y = _index_targets(targets, lp)
+    w = None if weight is None else as_weight(weight, "weight", lp.shape[-1])
+    return _nll(lp, y, w, reduction)
+
+
+def _nll(lp: np.ndarray, y: np.ndarray, w: np.ndarray | None, reduction: str):
+    picked = -_gather(lp, y)
+    if w is None:
+        return reduce(picked, reduction)
+    wy = w[y]
+    return reduce(picked * wy, reduction, denominator=wy.sum())
+
+
+def categorical_cross_entropy(logits, targets, *, weight=None, label_smoothing: float = 0.0,
+                              reduction: str = "mean"):
+    """Cross-entropy of softmax(logits) against class indices or class probabilities; equals F.cross_entropy.
+
+    - Index targets, shape (N,): loss_i = -log softmax(z_i)[y_i] = log sum_j e^{z_ij} - z_{i y_i}.
+    - Probability targets, shape (N, C): loss_i = -sum_c t_ic log softmax(z_i)_c.
+    - Label smoothing ε replaces the target by (1 - ε) · target + ε / C.
+    - Class ``weight`` w: with index targets 'mean' divides by sum_i w[y_i] (as nll_loss does);
+      with probability targets it divides by N. Both are PyTorch's choices.
+    """
+    reduction = check_reduction(reduction)
+    z = _logits_2d(logits, "logits")
+    eps = check_scalar(label_smoothing, "label_smoothing", low=0.0, high=1.0)
+    n_classes = z.shape[-1]
+    w = None if weight is None else as_weight(weight, "weight", n_classes)
+    lp = _log_softmax(z, -1)
+    if _is_prob_targets(targets, z):
+        t = as_distribution(targets, "targets")
+        check_same_shape(z, t, "logits", "targets")
+        if eps > 0:
+            t = t * (1 - eps) + eps / n_classes
+        per_class = -(lp * t) if w is None else -(lp * t * w)
+        loss = per_class.sum(axis=-1)
+        n = loss.size
+        return reduce(loss, reduction, denominator=n)
+    y = _index_targets(targets, z)
+    nll = _nll(lp, y, w, reduction)
+    if eps == 0:
+        return nll
+    smooth = -(lp.sum(axis=-1) if w is None else (lp * w).sum(axis=-1))
+    if reduction == "mean" and w is not None:
+        smooth_red = smooth.sum() / w[y].sum()
+    else:
+        smooth_red = reduce(smooth, reduction)
+    return (1 - eps) * nll + smooth_red * (eps / n_classes)
+
+
+# ---------------------------------------------------------------- other losses
+def mse_loss(input, target, *, reduction: str = "mean"):  # noqa: A002 - torch's argument name
+    """Mean squared error (input - target)², elementwise; equals F.mse_loss."""
+    reduction = check_reduction(reduction)
+    x = as_float(input, "input")
+    t = as_float(target, "target")
+    check_same_shape(x, t, "input", "target")
+    _empty_check(x, "input")
+    return reduce((x - t) ** 2, reduction)
+
+
+def multiclass_hinge_loss(scores, targets, *, margin: float = 1.0, reduction: str = "mean"):
+    """Multi-class hinge (Weston–Watkins / Crammer–Singer style as in F.multi_margin_loss, p = 1):
+
+    loss_i = sum_{j != y_i} max(0, margin - s_{i y_i} + s_{ij}) / C.
+    Zero once the true class beats every other class by at least ``margin``: unlike cross-entropy it
+    stops pushing.
+    """
+    reduction = check_reduction(reduction)
+    s = _logits_2d(scores, "scores")
+    margin = check_scalar(margin, "margin")
+    y = _index_targets(targets, s)
+    s_true = _gather(s, y)[..., None]
+    terms = np.maximum(0.0, margin - s_true + s)
+    np.put_along_axis(terms, y[..., None], 0.0, axis=-1)
+    return reduce(terms.sum(axis=-1) / s.shape[-1], reduction)
+
+
+def _check_gamma(gamma) -> float:
+    return check_scalar(gamma, "gamma", low=0.0)
+
+
+def _check_alpha(alpha) -> float:
+    alpha = check_scalar(alpha, "alpha")
+    if alpha > 1:
+        raise ValueError(f"alpha must be <= 1, or negative to turn alpha weighting off (got {alpha:g})")
+    return alpha
+
+
+def _focal_modulator(one_minus_pt: np.ndarray, gamma: float) -> np.ndarray:
+    """(1 - p_t)^γ with 0^0 = 1 (so γ = 0 is plain cross-entropy)."""
+    return np.ones_like(one_minus_pt) if gamma == 0 else one_minus_pt**gamma
+
+
+def sigmoid_focal_loss(logits, targets, *, alpha: float = 0.25, gamma: float = 2.0, reduction: str = "mean"):
+    """Binary focal loss (Lin et al. 2017), as torchvision.ops.sigmoid_focal_loss:
+
+    FL = α_t (1 - p_t)^γ · BCE(z, y), with p_t = p y + (1 - p)(1 - y) and α_t = α y + (1 - α)(1 - y).
+    The factor (1 - p_t)^γ shrinks the loss of easy, well-classified examples. ``alpha < 0`` turns the
+    α weighting off; with γ = 0 and α < 0 it is exactly BCE-with-logits.
+    """
+    reduction = check_reduction(reduction)
+    alpha = _check_alpha(alpha)
+    gamma = _check_gamma(gamma)
+    z = as_float(logits, "logits")
+    y = as_probs(targets, "targets")
+    check_same_shape(z, y, "logits", "targets")
+    _empty_check(z, "logits")
+    return reduce(_sigmoid_focal(z, y, alpha, gamma), reduction)
+
+
+def _sigmoid_focal(z: np.ndarray, y: np.ndarray, alpha: float, gamma: float) -> np.ndarray:
+    ce = (1 - y) * z - _log_sigmoid(z)
+    one_minus_pt = y * _sigmoid(-z) + (1 - y) * _sigmoid(z)  # no cancellation: 1 - σ(z) = σ(-z)
+    loss = ce * _focal_modulator(one_minus_pt, gamma)
+    if alpha >= 0:
+        loss = loss * (alpha * y + (1 - alpha) * (1 - y))
+    return loss
+
+
+def focal_loss(logits, targets, *, gamma: float = 2.0, reduction: str = "mean"):
+    """Multi-class focal loss: -(1 - p_y)^γ log p_y with p = softmax(logits). At γ = 0 it is cross-entropy."""
+    reduction = check_reduction(reduction)
+    gamma = _check_gamma(gamma)
+    z = _logits_2d(logits, "logits")
+    y = _index_targets(targets, z)
+    lp_y = _gather(_log_softmax(z, -1), y)
+    one_minus_py = -np.expm1(lp_y)  # 1 - e^{log p_y}, accurate when p_y is near 1
+    return reduce(-_focal_modulator(one_minus_py, gamma) * lp_y, reduction)
