@@ -1,0 +1,50 @@
+# The course's two commands (see README.md):
+#   make course   set up a virtual environment and open the course in JupyterLab
+#   make test     set up a virtual environment and run every test
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: course test setup setup-dev browser-deps lint figures
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.course-installed: requirements.txt pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.course-installed
+setup-dev: $(VENV)/.dev-installed
+
+course: setup
+	$(BIN)/jupyter lab notebooks/00_welcome.ipynb
+
+# Chromium for the browser test, from Debian's packages (Playwright drives it; it never downloads a browser).
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Chromium for the browser test..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "Chromium is missing: run 'sudo apt-get install chromium' for the browser test."; \
+	  fi; \
+	fi
+
+# pytest's exit code 5 means no test was collected: that is a failure here, said out loud.
+test: setup-dev browser-deps
+	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: treating that as a failure."; exit 1; fi; \
+	exit $$rc
+
+lint: setup-dev
+	$(BIN)/ruff check .
+
+figures: setup
+	$(BIN)/python figures/make_figures.py
