@@ -38,3 +38,74 @@ def use_style(*, projector: bool = False) -> None:
             "axes.prop_cycle": mpl.cycler(color=[COLORS[k] for k in ("true", "pred", "loss", "grad", "other")]),
         }
     )
+
+
+# --- calibration ---
+class ReliabilityArtists:
+    """The artists of one reliability diagram, drawn once and then updated in place by :meth:`update`."""
+
+    def __init__(self, ax, bins, *, show_ece: bool = True):
+        self.ax = ax
+        self.acc_bars = None
+        self.gap_bars = None
+        self.show_ece = show_ece
+        ax.plot([0, 1], [0, 1], ls="--", lw=1.2, color=COLORS["neutral"], label="perfect calibration", zorder=4)
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_aspect("equal")
+        ax.set_xlabel("confidence (top-class probability)")
+        ax.set_ylabel("accuracy (fraction correct)")
+        self.text = ax.text(0.04, 0.96, "", transform=ax.transAxes, va="top", ha="left",
+                            bbox={"boxstyle": "round", "fc": "white", "ec": COLORS["neutral"], "alpha": 0.9})
+        self.update(bins)
+
+    def _make_bars(self, n: int, edges) -> None:
+        import numpy as np
+
+        for old in (self.acc_bars, self.gap_bars):
+            if old is not None:
+                old.remove()
+        left, width = np.asarray(edges[:-1]), np.diff(edges)
+        zeros = np.zeros(n)
+        self.acc_bars = self.ax.bar(left, zeros, width=width, align="edge", color=COLORS["true"],
+                                    edgecolor="white", linewidth=0.8, label="accuracy in bin", zorder=2)
+        self.gap_bars = self.ax.bar(left, zeros, width=width, align="edge", color=COLORS["loss"], alpha=0.3,
+                                    edgecolor=COLORS["loss"], hatch="//", linewidth=0.8,
+                                    label="gap to confidence", zorder=2)
+        self.ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.85), fontsize="small", framealpha=0.9)
+
+    def update(self, bins) -> None:
+        """Redraw for new :class:`~course_utils.calibration.ReliabilityBins` (same figure, same axes)."""
+        import numpy as np
+
+        n = len(bins.count)
+        if self.acc_bars is None or len(self.acc_bars.patches) != n:
+            self._make_bars(n, bins.edges)
+        full = bins.count > 0
+        acc = np.where(full, bins.accuracy, 0.0)
+        conf = np.where(full, bins.confidence, 0.0)
+        for a_bar, g_bar, a, c in zip(self.acc_bars.patches, self.gap_bars.patches, acc, conf, strict=True):
+            a_bar.set_height(a)
+            g_bar.set_y(min(a, c))
+            g_bar.set_height(abs(c - a))
+        if self.show_ece:
+            n_total = bins.count.sum()
+            ece = float(np.sum(bins.count[full] * np.abs(bins.accuracy[full] - bins.confidence[full])) / n_total)
+            self.text.set_text(f"ECE = {ece:.3f}\n{n} bins, {int(n_total):,} samples")
+        self.text.set_visible(self.show_ece)
+
+
+def plot_reliability_diagram(bins, ax=None, *, title: str | None = None, show_ece: bool = True):
+    """Reliability diagram of :func:`course_utils.calibration.reliability_bins` output: blue bars are the
+    accuracy per confidence bin, hatched bars the gap up (over-confident) or down (under-confident) to the
+    bin's mean confidence, the dashed diagonal is perfect calibration. Empty bins draw nothing."""
+    import matplotlib.pyplot as plt
+
+    if not all(hasattr(bins, k) for k in ("edges", "confidence", "accuracy", "count")):
+        raise TypeError(f"bins must come from reliability_bins(...) (got {type(bins).__name__})")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.8, 4.8))
+    ReliabilityArtists(ax, bins, show_ece=show_ece)
+    if title:
+        ax.set_title(title)
+    return ax
