@@ -1,0 +1,83 @@
+"""The calibration explorer and reliability diagram, headless: set a control, assert on ``.values``."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from course_utils import calibration as cal  # noqa: E402
+from course_utils._calibration_explorer import temperature_explorer  # noqa: E402
+from course_utils.plots import plot_reliability_diagram  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def overconfident():
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(1500, 10)) * 2
+    p = np.exp(z) / np.exp(z).sum(1, keepdims=True)
+    y = (p.cumsum(1) < rng.random((1500, 1))).sum(1).clip(0, 9)
+    return 3 * z, y  # labels drawn from softmax(z), logits 3x too sharp
+
+
+def expected(z, y, t, n_bins=15):
+    return cal.calibration_metrics(cal.apply_temperature(z, t), y, n_bins)
+
+
+def test_temperature_slider_updates_values(overconfident):
+    z, y = overconfident
+    ex = temperature_explorer(z, y)
+    assert ex.values["temperature"] == 1.0
+    assert {k: ex.values[k] for k in expected(z, y, 1.0)} == pytest.approx(expected(z, y, 1.0), rel=1e-12)
+    ex.controls["temperature"].value = 2.0
+    assert ex.values["temperature"] == 2.0
+    for key, value in expected(z, y, 2.0).items():
+        assert ex.values[key] == pytest.approx(value, rel=1e-12), key
+    assert ex.values["accuracy"] == expected(z, y, 1.0)["accuracy"]  # temperature never changes accuracy
+    assert ex.values["ece"] < expected(z, y, 1.0)["ece"]  # softening helps an over-confident model
+    ex.controls["n_bins"].value = 5
+    assert ex.values["ece"] == pytest.approx(cal.expected_calibration_error(cal.apply_temperature(z, 2.0), y, 5))
+
+
+def test_buttons_and_image(overconfident):
+    z, y = overconfident
+    t_fit = cal.fit_temperature(z, y)
+    ex = temperature_explorer(z, y, fitted_temperature=t_fit)
+    assert set(ex.controls) >= {"temperature", "n_bins", "reset", "fit"}
+    first_image = ex._image.value
+    assert first_image[:4] == b"\x89PNG"
+    ex.controls["fit"].click()
+    assert ex.values["temperature"] == pytest.approx(t_fit)
+    assert ex.values["nll"] == pytest.approx(expected(z, y, t_fit)["nll"])
+    assert ex._image.value != first_image  # the same figure was re-rendered with new bars
+    assert "ECE" in ex._readout.value and f"{ex.values['ece']:.4f}" in ex._readout.value
+    ex.controls["reset"].click()
+    assert ex.values["temperature"] == 1.0
+    plt.close("all")
+
+
+def test_explorer_rejects_bad_input():
+    with pytest.raises(ValueError, match=r"logits must have shape \(N, C\)"):
+        temperature_explorer([1.0, 2.0], [0])
+    with pytest.raises(ValueError, match="temperature must be > 0"):
+        temperature_explorer([[1.0, 2.0]], [0], fitted_temperature=0.0)
+
+
+def test_plot_reliability_diagram_returns_axes_with_bars():
+    bins = cal.reliability_bins([[0.9, 0.1], [0.6, 0.4], [0.3, 0.7], [0.8, 0.2]], [0, 1, 1, 0], n_bins=5)
+    ax = plot_reliability_diagram(bins, title="four samples")
+    heights = [p.get_height() for p in ax.containers[0].patches]
+    np.testing.assert_allclose(heights, [0, 0, 0, 1, 1])  # accuracy bars; empty bins draw nothing
+    gaps = [p.get_height() for p in ax.containers[1].patches]
+    np.testing.assert_allclose(gaps, [0, 0, 0.6, 0.25, 0.1])
+    assert "ECE = 0.300" in ax.texts[0].get_text()
+    assert "confidence" in ax.get_xlabel() and "accuracy" in ax.get_ylabel()
+    fig, ax2 = plt.subplots()
+    assert plot_reliability_diagram(bins, ax=ax2) is ax2
+    with pytest.raises(TypeError, match="bins must come from reliability_bins"):
+        plot_reliability_diagram([0.1, 0.2])
+    plt.close("all")
