@@ -1,0 +1,121 @@
+"""Prefix codes, forward/reverse KL fits and BCE numerics, against the theorems they illustrate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from course_utils import coding, info
+
+
+def _dists(min_size=2, max_size=8):
+    return st.lists(st.floats(0.01, 1.0), min_size=min_size, max_size=max_size).map(
+        lambda w: np.asarray(w) / np.sum(w)
+    )
+
+
+def test_huffman_on_a_dyadic_distribution_meets_the_entropy_exactly():
+    p = [0.5, 0.25, 0.125, 0.125]
+    code = coding.huffman_code(p)
+    assert code == ["0", "10", "110", "111"]
+    assert coding.average_code_length(p, coding.code_lengths(code)) == pytest.approx(info.entropy(p))
+
+
+@settings(max_examples=60, deadline=None)
+@given(_dists())
+def test_huffman_is_a_prefix_code_within_one_bit_of_the_entropy(p):
+    code = coding.huffman_code(p)
+    lengths = coding.code_lengths(code)
+    assert coding.is_prefix_free(code)
+    assert coding.kraft_sum(lengths) == pytest.approx(1.0)  # Huffman codes are complete
+    avg = coding.average_code_length(p, lengths)
+    h = info.entropy(p)
+    assert h - 1e-12 <= avg < h + 1
+    # optimal: never longer than the Shannon code for p
+    assert avg <= coding.average_code_length(p, coding.shannon_code_lengths(p)) + 1e-12
+
+
+@settings(max_examples=60, deadline=None)
+@given(_dists(3, 6), _dists(3, 6))
+def test_shannon_code_for_q_costs_between_cross_entropy_and_one_bit_more(p, q):
+    if p.size != q.size:
+        q = np.resize(q, p.size)
+        q = q / q.sum()
+    lengths = coding.shannon_code_lengths(q)
+    assert coding.kraft_sum(lengths) <= 1 + 1e-12
+    avg = coding.average_code_length(p, lengths)
+    hpq = info.cross_entropy(p, q)
+    assert hpq - 1e-9 <= avg < hpq + 1
+
+
+def test_shannon_lengths_are_exact_on_powers_of_two():
+    np.testing.assert_array_equal(coding.shannon_code_lengths([1 / 8, 1 / 8, 1 / 4, 1 / 2]), [3, 3, 2, 1])
+    with pytest.raises(ValueError, match="q must be > 0"):
+        coding.shannon_code_lengths([0.0, 1.0])
+
+
+def test_encode_decode_round_trip_and_errors():
+    code = coding.huffman_code([0.4, 0.3, 0.2, 0.1])
+    msg = [0, 3, 1, 1, 2, 0]
+    bits = coding.encode(msg, code)
+    assert coding.decode(bits, code) == msg
+    assert len(bits) == coding.code_lengths(code)[msg].sum()
+    with pytest.raises(ValueError, match="prefix-free"):
+        coding.decode("01", ["0", "01"])
+    with pytest.raises(ValueError, match="middle of a codeword"):
+        coding.decode(bits + "1", code)
+    with pytest.raises(ValueError, match="outcome indices"):
+        coding.encode([4], code)
+    with pytest.raises(TypeError):
+        coding.code_lengths("0101")
+
+
+def test_block_codes_approach_the_entropy():
+    p = [0.9, 0.1]
+    rates = coding.block_code_rates(p, 6)
+    h = info.entropy(p)
+    n = np.arange(1, 7)
+    assert np.all(rates >= h - 1e-12) and np.all(rates < h + 1 / n)
+    assert rates[0] == 1.0 and rates[-1] < 0.5
+    np.testing.assert_allclose(coding.block_distribution([0.3, 0.7], 2), [0.09, 0.21, 0.21, 0.49])
+    with pytest.raises(ValueError, match="too many"):
+        coding.block_distribution(np.full(10, 0.1), 5)
+
+
+def test_sample_code_rate_is_close_to_the_average_length():
+    p = [0.5, 0.25, 0.125, 0.125]
+    rate = coding.sample_code_rate(p, coding.huffman_code(p), n=20_000, seed=1)
+    assert rate == pytest.approx(1.75, abs=0.03)
+
+
+def test_forward_kl_fit_matches_moments_and_reverse_kl_picks_a_mode():
+    x = np.linspace(-10, 10, 401)
+    p = coding.grid_bimodal(x)
+    fwd = coding.fit_gaussian_kl(x, p, direction="forward")
+    rev = coding.fit_gaussian_kl(x, p, direction="reverse")
+    mean = (x * p).sum()
+    sd = np.sqrt(((x - mean) ** 2 * p).sum())
+    assert fwd.mu == pytest.approx(mean, abs=0.1) and fwd.sigma == pytest.approx(sd, rel=0.05)
+    assert abs(rev.mu) == pytest.approx(2.5, abs=0.1) and rev.sigma == pytest.approx(0.7, rel=0.05)
+    assert rev.kl_bits == pytest.approx(1.0, abs=0.01)  # dropping one of two equal modes costs log2 2
+    assert fwd.kl_bits == pytest.approx(info.kl_divergence(p, fwd.q))
+    # each fit is the best in its own direction
+    assert info.kl_divergence(p, fwd.q) < info.kl_divergence(p, rev.q)
+    assert info.kl_divergence(rev.q, p) < info.kl_divergence(fwd.q, p)
+    with pytest.raises(ValueError, match="direction"):
+        coding.fit_gaussian_kl(x, p, direction="both")
+
+
+def test_bce_numerics_show_nan_inf_and_the_clamp():
+    z = np.array([-200.0, 0.0, 50.0])
+    r = coding.bce_numerics(z, 1.0)
+    assert np.isinf(r["naive"][0]) and np.isnan(r["naive"][2])
+    assert r["clamped"][0] == pytest.approx(100.0)  # torch clamps log at -100
+    np.testing.assert_allclose(r["with_logits"], r["exact"], rtol=1e-6, atol=1e-30)
+    zt = torch.tensor(z, dtype=torch.float64)
+    expected = F.binary_cross_entropy_with_logits(zt, torch.ones_like(zt), reduction="none").numpy()
+    np.testing.assert_allclose(r["exact"], expected, rtol=1e-12)
