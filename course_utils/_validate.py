@@ -44,10 +44,11 @@ def as_float(x, name: str, *, allow_inf: bool = False, min_ndim: int = 0) -> np.
     arr = _to_numpy(x, name).astype(np.float64, copy=False)
     if arr.ndim < min_ndim:
         raise ValueError(f"{name} must have at least {min_ndim} dimension(s) (got shape {arr.shape})")
-    if arr.size and np.isnan(arr).any():
-        raise ValueError(f"{name} contains NaN")
-    if not allow_inf and arr.size and np.isinf(arr).any():
-        raise ValueError(f"{name} must be finite (got inf)")
+    if arr.size and not np.isfinite(arr).all():  # one pass in the common, all-finite case
+        if np.isnan(arr).any():
+            raise ValueError(f"{name} contains NaN")
+        if not allow_inf:
+            raise ValueError(f"{name} must be finite (got inf)")
     return arr
 
 

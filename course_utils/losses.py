@@ -194,8 +194,8 @@ def categorical_cross_entropy(logits, targets, *, weight=None, label_smoothing: 
     eps = check_scalar(label_smoothing, "label_smoothing", low=0.0, high=1.0)
     n_classes = z.shape[-1]
     w = None if weight is None else as_weight(weight, "weight", n_classes)
-    lp = _log_softmax(z, -1)
     if _is_prob_targets(targets, z):
+        lp = _log_softmax(z, -1)
         t = as_distribution(targets, "targets")
         check_same_shape(z, t, "logits", "targets")
         if eps > 0:
@@ -205,10 +205,21 @@ def categorical_cross_entropy(logits, targets, *, weight=None, label_smoothing: 
         n = loss.size
         return reduce(loss, reduction, denominator=n)
     y = _index_targets(targets, z)
-    nll = _nll(lp, y, w, reduction)
+    # -log softmax(z)[y] = (max - z_y) + log sum_j e^{z_j - max}, without forming the (N, C) log-softmax.
+    shifted = z - z.max(axis=-1, keepdims=True)
+    shifted_y = _gather(shifted, y)
+    if eps > 0:  # sum_c w_c log softmax(z)_c = sum_c w_c shifted_c - (sum_c w_c) log_s, log_s added below
+        smooth_shift = shifted.sum(axis=-1) if w is None else (shifted * w).sum(axis=-1)
+    np.exp(shifted, out=shifted)
+    log_s = np.log(shifted.sum(axis=-1))
+    picked = log_s - shifted_y
+    if w is None:
+        nll = reduce(picked, reduction)
+    else:
+        nll = reduce(picked * w[y], reduction, denominator=w[y].sum())
     if eps == 0:
         return nll
-    smooth = -(lp.sum(axis=-1) if w is None else (lp * w).sum(axis=-1))
+    smooth = (n_classes if w is None else w.sum()) * log_s - smooth_shift
     if reduction == "mean" and w is not None:
         smooth_red = smooth.sum() / w[y].sum()
     else:
