@@ -294,3 +294,125 @@ def fit_temperature(logits, targets, *, bounds: tuple[float, float] = (0.01, 100
             break
         u = u_new
     return float(np.exp(-u))
+
+
+# ------------------------------------------------------------------ the CIFAR-10 wing (torch, imported lazily)
+#: Training images held out (seeded, at random) for fitting the temperature; the model trains on the rest.
+VAL_SIZE = 5000
+
+
+def split_validation(data, n_val: int = VAL_SIZE, *, seed: int = 0):
+    """Carve a validation split out of ``data``'s training set: ``(train_data, x_val, y_val)``.
+
+    ``n_val`` training images, chosen by a seeded permutation, are held out for fitting the temperature;
+    ``train_data`` is ``data`` with the remaining images as its training set (the test set is untouched).
+    """
+    import torch
+
+    n = len(data.y_train)
+    if isinstance(n_val, bool) or not isinstance(n_val, numbers.Integral):
+        raise TypeError(f"n_val must be an int (got {type(n_val).__name__})")
+    if not 0 < n_val < n:
+        raise ValueError(f"n_val must be between 1 and {n - 1}, the training set's size minus one (got {n_val})")
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(int(seed)))
+    val, rest = order[:n_val].sort().values, order[n_val:].sort().values
+    train = data._replace(x_train=data.x_train[rest], y_train=data.y_train[rest])
+    return train, data.x_train[val], data.y_train[val]
+
+
+def subsample(data, *, n_train: int | None = None, n_test: int | None = None, seed: int = 0):
+    """``data`` with at most ``n_train`` training and ``n_test`` test images (seeded, for fast mode)."""
+    import torch
+
+    g = torch.Generator().manual_seed(int(seed))
+    out = data
+    if n_train is not None and n_train < len(data.y_train):
+        idx = torch.randperm(len(data.y_train), generator=g)[:n_train].sort().values
+        out = out._replace(x_train=data.x_train[idx], y_train=data.y_train[idx])
+    if n_test is not None and n_test < len(data.y_test):
+        idx = torch.randperm(len(data.y_test), generator=g)[:n_test].sort().values
+        out = out._replace(x_test=data.x_test[idx], y_test=data.y_test[idx])
+    return out
+
+
+class CalibrationRun(NamedTuple):
+    """One trained variant, measured on the test set before (T = 1) and after temperature scaling."""
+
+    name: str
+    recipe: str
+    label_smoothing: float
+    noise: float  # fraction of training labels flipped
+    temperature: float  # fitted on the held-out validation split
+    before: dict  # calibration_metrics on the test set at T = 1
+    after: dict  # ... at the fitted temperature
+    test_logits: np.ndarray  # float64, N_test x C
+    test_targets: np.ndarray  # int64, N_test
+    train_losses: np.ndarray  # per-image cross-entropy (nats, T = 1) on a sample of the training images...
+    train_flipped: np.ndarray  # ...and whether each one's training label was flipped
+    train_seconds: float
+    reused_checkpoint: bool
+
+    @property
+    def test_losses(self) -> np.ndarray:
+        """Per-image cross-entropy on the test set at T = 1, in nats."""
+        return negative_log_likelihood(apply_temperature(self.test_logits, 1.0), self.test_targets,
+                                       reduction="none")
+
+    def row(self) -> dict:
+        """One flat row for a table."""
+        b, a = self.before, self.after
+        return {"name": self.name, "epsilon": self.label_smoothing, "noise": self.noise, "T": self.temperature,
+                "accuracy": b["accuracy"], "ece": b["ece"], "ece_T": a["ece"], "nll": b["nll"],
+                "nll_T": a["nll"], "brier": b["brier"], "brier_T": a["brier"], "train_s": self.train_seconds}
+
+
+def calibration_run(data, *, recipe="quick", label_smoothing: float | None = None, noise: float = 0.0,
+                    n_val: int = VAL_SIZE, epochs: int | None = None, checkpoint_dir=None, seed: int = 0,
+                    n_bins: int = 15, n_train_losses: int = 5000, progress: bool = False, log=None,
+                    name: str | None = None) -> CalibrationRun:
+    """Train one variant (or reuse its checkpoint) and measure its calibration.
+
+    ``n_val`` training images are held out (:func:`split_validation`); ``noise`` flips that fraction of
+    the remaining training labels (:func:`course_utils.data.flip_labels`, the held-out labels stay clean);
+    the model trains with ``course_utils.train.fit`` (``recipe``, ``epochs``, ``label_smoothing``,
+    ``checkpoint_dir``, ``seed``); T is fitted on the held-out split; the test metrics are computed at
+    T = 1 and at the fitted T, from the (TTA-averaged, when the recipe uses it) logits in float64.
+    """
+    import time
+
+    from . import models, train
+    from .data import flip_labels
+
+    n_bins = _check_n_bins(n_bins)
+    noise = check_scalar(noise, "noise", low=0.0, high=1.0, high_open=True)
+    rec = train._get_recipe(recipe)
+    eps = rec.label_smoothing if label_smoothing is None else float(label_smoothing)
+    train_data, x_val, y_val = split_validation(data, n_val, seed=seed)
+    flipped = np.zeros(len(train_data.y_train), dtype=bool)
+    if noise > 0:
+        noisy = flip_labels(train_data.y_train, noise, num_classes=len(data.classes), seed=seed)
+        flipped = (noisy != train_data.y_train).numpy()
+        train_data = train_data._replace(y_train=noisy)
+    model = models.make_model(rec.model, num_classes=len(data.classes), seed=seed)
+    t0 = time.perf_counter()
+    hist = train.fit(model, train_data, recipe=rec, epochs=epochs, label_smoothing=eps,
+                     checkpoint_dir=checkpoint_dir, seed=seed, progress=progress, live_plot=False,
+                     eval_each_epoch=False, log=log)
+    seconds = hist.train_seconds if hist.reused_checkpoint else time.perf_counter() - t0
+    val_logits = train.predict_logits(model, x_val, tta=rec.tta)
+    temperature = fit_temperature(val_logits, y_val)
+    test_logits = train.predict_logits(model, data.x_test, tta=rec.tta).double().numpy()
+    y_test = data.y_test.numpy().astype(np.int64)
+    before = calibration_metrics(apply_temperature(test_logits, 1.0), y_test, n_bins)
+    after = calibration_metrics(apply_temperature(test_logits, temperature), y_test, n_bins)
+    rng = np.random.default_rng(seed)
+    pick = np.sort(rng.permutation(len(flipped))[: min(n_train_losses, len(flipped))])
+    tr_logits = train.predict_logits(model, train_data.x_train[pick], tta=rec.tta).double().numpy()
+    tr_losses = negative_log_likelihood(apply_temperature(tr_logits, 1.0),
+                                        train_data.y_train[pick].numpy(), reduction="none")
+    if name is None:
+        name = f"ε = {eps:g}" + (f", {noise:.0%} noisy labels" if noise else "")
+    return CalibrationRun(name=name, recipe=rec.name, label_smoothing=eps, noise=noise,
+                          temperature=temperature, before=before, after=after, test_logits=test_logits,
+                          test_targets=y_test, train_losses=tr_losses, train_flipped=flipped[pick],
+                          train_seconds=float(seconds), reused_checkpoint=hist.reused_checkpoint)
