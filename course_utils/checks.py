@@ -150,6 +150,33 @@ def check_binary_entropy(fn: Callable) -> CheckResult:
 # --- 03 binary cross-entropy ---
 
 # --- 04 softmax and categorical cross-entropy ---
+@register("softmax_stable")
+def check_softmax_stable(fn: Callable) -> CheckResult:
+    """Exercise: softmax on the last axis that survives logits of ±1000 (the log-sum-exp shift)."""
+    inputs = [[1.0, 2.0, 3.0], [1000.0, 1001.0, 1002.0], [-1000.0, 0.0, 1000.0], [[0.0, 0.0], [5.0, -5.0]]]
+    cases = [Case((np.array(z),), losses.softmax(z), label=f"z = {z}", atol=1e-12) for z in inputs]
+    return run_cases("softmax_stable", fn, cases)
+
+
+@register("cross_entropy_from_logits")
+def check_cross_entropy_from_logits(fn: Callable) -> CheckResult:
+    """Exercise: mean categorical cross-entropy (nats) of (N, C) logits against (N,) class indices."""
+    inputs = [([[2.0, 1.0, 0.1]], [0]), ([[2.0, 1.0, 0.1], [0.5, 2.5, -1.0]], [2, 1]),
+              ([[1000.0, 0.0, -1000.0]], [2]), ([[0.0, 0.0, 0.0, 0.0]], [3])]
+    cases = [Case((np.array(z), np.array(y)), losses.categorical_cross_entropy(z, y), label=f"logits = {z}, y = {y}")
+             for z, y in inputs]
+    return run_cases("cross_entropy_from_logits", fn, cases)
+
+
+@register("soft_target_cross_entropy")
+def check_soft_target_cross_entropy(fn: Callable) -> CheckResult:
+    """Exercise: mean cross-entropy (nats) of (N, C) logits against (N, C) target distributions."""
+    inputs = [([[2.0, 1.0, 0.1]], [[0.7, 0.2, 0.1]]), ([[0.0, 0.0]], [[0.5, 0.5]]),
+              ([[3.0, -1.0], [1000.0, 0.0]], [[1.0, 0.0], [0.9, 0.1]])]
+    cases = [Case((np.array(z), np.array(t)), losses.categorical_cross_entropy(z, t), label=f"logits = {z}, t = {t}")
+             for z, t in inputs]
+    return run_cases("soft_target_cross_entropy", fn, cases)
+
 
 # --- 05 gradients: CE vs MSE ---
 

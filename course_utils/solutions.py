@@ -21,6 +21,31 @@ def binary_entropy(p):
 # --- 03 binary cross-entropy ---
 
 # --- 04 softmax and categorical cross-entropy ---
+def softmax_stable(z):
+    """softmax along the last axis, safe at logits of ±1000: shift by the max before exponentiating."""
+    z = np.asarray(z, dtype=float)
+    shifted = z - z.max(axis=-1, keepdims=True)  # the largest exponent is now e^0 = 1
+    e = np.exp(shifted)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def cross_entropy_from_logits(logits, targets):
+    """Mean cross-entropy in nats of (N, C) logits against (N,) class indices, via log-sum-exp."""
+    z = np.asarray(logits, dtype=float)
+    y = np.asarray(targets)
+    m = z.max(axis=-1, keepdims=True)
+    log_probs = z - m - np.log(np.exp(z - m).sum(axis=-1, keepdims=True))
+    return -log_probs[np.arange(len(y)), y].mean()
+
+
+def soft_target_cross_entropy(logits, target_probs):
+    """Mean cross-entropy in nats of (N, C) logits against (N, C) target distributions t: -sum_c t_c log q_c."""
+    z = np.asarray(logits, dtype=float)
+    t = np.asarray(target_probs, dtype=float)
+    m = z.max(axis=-1, keepdims=True)
+    log_probs = z - m - np.log(np.exp(z - m).sum(axis=-1, keepdims=True))
+    return -(t * log_probs).sum(axis=-1).mean()
+
 
 # --- 05 gradients: CE vs MSE ---
 
