@@ -198,18 +198,24 @@ def calibration_metrics(probs, targets, n_bins: int = 15) -> dict:
     """All the numbers at once: ``{"ece", "mce", "nll", "brier", "accuracy"}`` (floats; NLL in nats)."""
     n_bins = _check_n_bins(n_bins)
     p, y = _probs_targets(probs, targets)
+    return _metrics(p, y, n_bins)[0]
+
+
+def _metrics(p: np.ndarray, y: np.ndarray, n_bins: int) -> tuple[dict, ReliabilityBins]:
+    """calibration_metrics and the bins, on validated input (the explorers call this on every change)."""
     b = _bins(p, y, n_bins)
     rows = np.arange(len(y))
+    p_y = p[rows, y]
     with np.errstate(divide="ignore"):
-        nll = float(np.mean(-np.log(p[rows, y])))
-    brier = float(np.mean(np.maximum(np.sum(p**2, axis=1) - 2.0 * p[rows, y] + 1.0, 0.0)))
-    return {
-        "ece": _ece(b),
-        "mce": _mce(b),
-        "nll": nll,
-        "brier": brier,
-        "accuracy": float(np.mean(p.argmax(axis=1) == y)),
-    }
+        nll = float(np.mean(-np.log(p_y)))
+    brier = float(np.mean(np.maximum(np.sum(p**2, axis=1) - 2.0 * p_y + 1.0, 0.0)))
+    metrics = {"ece": _ece(b), "mce": _mce(b), "nll": nll, "brier": brier,
+               "accuracy": float(np.mean(p.argmax(axis=1) == y))}
+    return metrics, b
+
+
+def _scaled_probs(z: np.ndarray, t: float) -> np.ndarray:
+    return np.exp(_log_softmax(z / t))
 
 
 def apply_temperature(logits, temperature: float) -> np.ndarray:
@@ -219,7 +225,7 @@ def apply_temperature(logits, temperature: float) -> np.ndarray:
     """
     t = _check_temperature(temperature)
     z = _matrix(logits, "logits")
-    return np.exp(_log_softmax(z / t))
+    return _scaled_probs(z, t)
 
 
 def _nll_and_slopes(z: np.ndarray, y: np.ndarray, beta: float) -> tuple[float, float, float]:
