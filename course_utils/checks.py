@@ -145,6 +145,36 @@ def check_binary_entropy(fn: Callable) -> CheckResult:
     return run_cases("binary_entropy", fn, cases)
 
 
+@register("surprisal_bits")
+def check_surprisal_bits(fn: Callable) -> CheckResult:
+    """Exercise: the surprisal -log2 p of an event of probability p, in bits."""
+    ps = [0.5, 0.25, 1.0, 1 / 6000, 0.9]
+    cases = [Case((p,), info.surprisal(p), label=f"p = {p:.6g}") for p in ps]
+    return run_cases("surprisal_bits", fn, cases)
+
+
+@register("entropy_bits")
+def check_entropy_bits(fn: Callable) -> CheckResult:
+    """Exercise: H(p) = -sum p_i log2 p_i of a 1-D distribution, in bits, with 0 log 0 = 0."""
+    ps = [[0.5, 0.5], [0.25, 0.25, 0.25, 0.25], [0.7, 0.2, 0.1], [1.0, 0.0, 0.0], [0.5, 0.0, 0.25, 0.25]]
+    cases = [Case((np.array(p),), info.entropy(p), label=f"p = {p}") for p in ps]
+    return run_cases("entropy_bits", fn, cases)
+
+
+@register("average_code_length")
+def check_average_code_length(fn: Callable) -> CheckResult:
+    """Exercise: the expected bits per symbol sum_i p_i l_i of a code with lengths l for a source p."""
+    from . import coding
+
+    ps = [[0.5, 0.25, 0.125, 0.125], [0.6, 0.3, 0.1], [0.25, 0.25, 0.25, 0.25]]
+    cases = []
+    for p in ps:
+        lengths = coding.code_lengths(coding.huffman_code(p))
+        cases.append(Case((np.array(p), lengths), coding.average_code_length(p, lengths),
+                          label=f"p = {p}, lengths = {lengths.tolist()}"))
+    return run_cases("average_code_length", fn, cases)
+
+
 # --- 02 cross-entropy and KL ---
 
 # --- 03 binary cross-entropy ---

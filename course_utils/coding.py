@@ -41,6 +41,10 @@ __all__ = [
     "GaussianFit",
     "fit_gaussian_kl",
     "bce_numerics",
+    "plot_surprisal",
+    "plot_binary_entropy",
+    "plot_block_code_rates",
+    "plot_gaussian_fits",
 ]
 
 
@@ -315,3 +319,83 @@ def bce_numerics(logits, target: float = 1.0, *, dtype: str = "float32") -> dict
         "with_logits": with_logits.double().numpy(),
         "exact": exact,
     }
+
+
+# ---------------------------------------------------------------- figures for notebooks 01–02
+def _axes(ax, figsize=(6.0, 3.8)):
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def plot_surprisal(events: dict[str, float] | None = None, *, ax=None):
+    """The surprisal curve -log2 p against p, with named events marked on it. Returns the Axes."""
+    from .plots import COLORS
+
+    ax = _axes(ax)
+    ps = np.geomspace(1e-5, 1, 400)
+    ax.plot(ps, info.surprisal(ps), color=COLORS["loss"], label="surprisal −log₂ p")
+    for name, p in (events or {}).items():
+        p = check_scalar(p, f"events[{name!r}]", low=0.0, high=1.0, low_open=True)
+        s = info.surprisal(p)
+        ax.plot([p], [s], "o", color=COLORS["true"])
+        right = p < 0.01  # labels of likely events go to the left of their point, clear of each other
+        ax.annotate(f"{name}: {s:.2f} bits", (p, s), textcoords="offset points", xytext=(10 if right else -10, 0),
+                    ha="left" if right else "right", va="center")
+    ax.set(xscale="log", xlabel="probability p of the event (log scale)", ylabel="surprisal (bits)")
+    ax.legend(loc="upper right")
+    return ax
+
+
+def plot_binary_entropy(p_mark: float | None = None, *, ax=None):
+    """The binary entropy curve H_b(p) in bits, its maximum at p = 1/2, and optionally a marked p."""
+    from .plots import COLORS
+
+    ax = _axes(ax)
+    ps = np.linspace(0, 1, 401)
+    ax.plot(ps, info.binary_entropy(ps), color=COLORS["true"], label="H_b(p)")
+    ax.axhline(1.0, color=COLORS["neutral"], ls="--", lw=1, label="log₂ 2 = 1 bit")
+    if p_mark is not None:
+        p_mark = check_scalar(p_mark, "p_mark", low=0.0, high=1.0)
+        h = info.binary_entropy(p_mark)
+        ax.plot([p_mark], [h], "o", color=COLORS["pred"], label=f"p = {p_mark:.3g}: {h:.3f} bits")
+    ax.set(xlabel="p = P(heads)", ylabel="entropy (bits)", ylim=(0, 1.1))
+    ax.legend(loc="lower center")
+    return ax
+
+
+def plot_block_code_rates(p, max_block: int = 8, *, ax=None):
+    """Bits per symbol of Huffman codes on blocks of 1..max_block symbols, against the entropy H(p)."""
+    from .plots import COLORS
+
+    ax = _axes(ax)
+    rates = block_code_rates(p, max_block)
+    n = np.arange(1, max_block + 1)
+    h = info.entropy(p)
+    ax.fill_between(n, h, h + 1 / n, color=COLORS["neutral"], alpha=0.2, label="[H, H + 1/n): the guarantee")
+    ax.plot(n, rates, "o-", color=COLORS["pred"], label="Huffman code on blocks of n symbols")
+    ax.axhline(h, color=COLORS["true"], ls="--", label=f"entropy H(p) = {h:.3f} bits")
+    ax.set(xlabel="block length n (symbols coded together)", ylabel="bits per symbol", xticks=n)
+    ax.legend(loc="upper right")
+    return ax
+
+
+def plot_gaussian_fits(x, p, fits, *, ax=None):
+    """The bimodal p and the Gaussians fitted by forward and reverse KL, as densities on the grid."""
+    from .plots import COLORS
+
+    ax = _axes(ax, figsize=(7.0, 3.8))
+    x = _grid(x)
+    dx = np.diff(x).mean()
+    ax.fill_between(x, np.asarray(p) / dx, color=COLORS["true"], alpha=0.3, label="p (true, bimodal)")
+    styles = {"forward": (COLORS["pred"], "-"), "reverse": (COLORS["other"], "--")}
+    for fit in fits:
+        color, ls = styles[fit.direction]
+        name = "KL(p‖q)" if fit.direction == "forward" else "KL(q‖p)"
+        ax.plot(x, fit.q / dx, color=color, ls=ls,
+                label=f"q minimising {name}: μ = {fit.mu:.2f}, σ = {fit.sigma:.2f}")
+    ax.set(xlabel="x", ylabel="density")
+    ax.legend(loc="upper left", fontsize="small")
+    return ax

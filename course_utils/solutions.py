@@ -16,6 +16,23 @@ def binary_entropy(p):
     return terms[0] + terms[1]
 
 
+def surprisal_bits(p):
+    """Surprisal of an event of probability p, in bits: -log2 p."""
+    return -np.log2(p)
+
+
+def entropy_bits(p):
+    """Entropy of a distribution p (1-D array), in bits, with 0 log 0 = 0."""
+    p = np.asarray(p, dtype=float)
+    nonzero = p[p > 0]
+    return -np.sum(nonzero * np.log2(nonzero))
+
+
+def average_code_length(p, lengths):
+    """Expected number of bits per symbol: sum_i p_i * l_i."""
+    return np.sum(np.asarray(p, dtype=float) * np.asarray(lengths, dtype=float))
+
+
 # --- 02 cross-entropy and KL ---
 
 # --- 03 binary cross-entropy ---
