@@ -7,3 +7,25 @@ import os
 os.environ.setdefault("MPLBACKEND", "Agg")  # no screen in tests
 
 # --- notebooks ---
+# Every notebook is executed ONCE per test run, in fast mode (COURSE_FAST=1 in each fresh kernel), and the
+# executed copies are shared by tests/test_notebooks.py and tests/test_site.py.
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))  # nbtools, build_site
+
+
+@pytest.fixture(scope="session")
+def executed_notebooks(tmp_path_factory):
+    """name -> build_site.Executed (executed copy, seconds, error or None), for every notebooks/NN_*.ipynb.
+    ``COURSE_TEST_WORKERS`` kernels run at a time (default 2, the CI machine's cores)."""
+    from build_site import execute_all, notebook_paths
+
+    workers = int(os.environ.get("COURSE_TEST_WORKERS", "2"))
+    log = []
+    results = execute_all(notebook_paths(), tmp_path_factory.mktemp("executed"), fast=True, workers=workers,
+                          log=log.append)
+    print("\n".join(["", "notebooks executed in fast mode:", *log]))
+    return results
