@@ -1,0 +1,648 @@
+"""Explorers: one-line slider widgets over the course's pure functions.
+
+Each ``*_explorer()`` returns a displayable ipywidgets container with
+
+- ``.controls``: a dict of named ipywidgets (set ``explorer.controls["p"].value = 0.1`` in a test);
+- ``.values``: the quantities it currently shows, recomputed by :mod:`course_utils.info`,
+  :mod:`~course_utils.losses` and :mod:`~course_utils.grads` on every change.
+
+The figure is drawn once with Matplotlib's Agg canvas and shown as a PNG in an ``ipywidgets.Image``. A
+change moves the artists that depend on it and redraws only them over a cached background (blitting),
+so a slider feels instant; the axes are redrawn only when their limits must change. The numbers are
+printed next to the plot (an HTML readout), so they can be read without the picture.
+
+Every explorer has a static twin, ``*_figure(...)``, which draws the same view at given settings with the
+same code, for pages where widgets are dead (a static render, a notebook viewer).
+"""
+
+from __future__ import annotations
+
+import html
+import struct
+import zlib
+from collections.abc import Callable
+
+import ipywidgets as widgets
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from . import grads, info, losses, plots
+from ._validate import check_scalar
+
+#: Resolution of the live PNG; 100 dpi keeps a redraw (blit + PNG encoding) near 10 ms.
+LIVE_DPI = 100
+#: zlib level for the live PNG: 1 is several times faster than the default and barely larger.
+PNG_COMPRESS_LEVEL = 1
+
+_SLIDER_LAYOUT = {"width": "320px"}
+_SLIDER_STYLE = {"description_width": "110px"}
+
+
+# ---------------------------------------------------------------- the machinery shared by all explorers
+class _View:
+    """The figure of one explorer: ``draw`` builds the artists, ``update(values)`` moves them.
+
+    ``update`` returns True when axis limits changed, so the live explorer redraws the background.
+    The same class draws the static twin, so the two can never disagree.
+    """
+
+    figsize = (9.0, 3.6)
+
+    def __init__(self, fig: Figure, values: dict, *, live: bool = False):
+        self.fig, self.live = fig, live  # live: the numbers go to the readout, not into the figure
+        self.moving: list = []
+        self.draw(values)
+        self.update(values)
+
+    def draw(self, values: dict) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def update(self, values: dict) -> bool:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class _Renderer:
+    """Agg rendering with blitting: a cached background, the moving artists drawn over it, PNG bytes out."""
+
+    def __init__(self, fig: Figure, view: _View):
+        self.fig, self.view = fig, view
+        self.canvas = FigureCanvasAgg(fig)
+        self._background = None
+        self.full_redraws = 0
+
+    def render(self, *, full: bool = False) -> bytes:
+        for artist in self.view.moving:
+            artist.set_animated(True)
+        if full or self._background is None:
+            self.canvas.draw()  # lays out (once), then draws everything that is not animated
+            if self.fig.get_layout_engine() is not None:
+                self.fig.set_layout_engine("none")  # freeze the layout: later draws keep the axes in place
+                self.canvas.draw()
+            self._background = self.canvas.copy_from_bbox(self.fig.bbox)
+            self.full_redraws += 1
+        else:
+            self.canvas.restore_region(self._background)
+        for artist in self.view.moving:
+            if artist.get_visible():
+                self.fig.draw_artist(artist)
+        return self.png()
+
+    def png(self) -> bytes:
+        return png_bytes(np.asarray(self.canvas.buffer_rgba()))
+
+
+def _png_chunk(tag: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+
+def png_bytes(rgba: np.ndarray, level: int = PNG_COMPRESS_LEVEL) -> bytes:
+    """An (H, W, 4) uint8 image as an RGB PNG, unfiltered: about three times faster than a general encoder
+    for flat plots, and the size stays small because zlib finds the flat colours anyway."""
+    h, w = rgba.shape[:2]
+    raw = np.empty((h, 1 + 3 * w), dtype=np.uint8)
+    raw[:, 0] = 0  # filter type 0 (none) for every row
+    raw[:, 1:].reshape(h, w, 3)[...] = rgba[..., :3]
+    header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)  # 8-bit RGB, no interlace
+    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header)
+            + _png_chunk(b"IDAT", zlib.compress(raw.tobytes(), level)) + _png_chunk(b"IEND", b""))
+
+
+def _readout_html(rows: list[tuple[str, str, object, str]], title: str = "") -> str:
+    """An HTML table of (key, label, value, unit); each number sits in ``<span class="ce-value" data-key=..>``."""
+    lines = [f"<div class='ce-readout' role='status' aria-live='polite'>{html.escape(title)}<table>"]
+    for key, label, value, unit in rows:
+        if isinstance(value, np.ndarray):
+            text = "[" + ", ".join(plots.fmt_number(v) for v in value) + "]"
+        else:
+            text = plots.fmt_number(value)
+        lines.append(
+            f"<tr><td style='padding-right:0.6em'>{html.escape(label)}</td>"
+            f"<td style='text-align:right;font-family:monospace'>"
+            f"<span class='ce-value' data-key='{html.escape(key)}'>{text}</span></td>"
+            f"<td style='padding-left:0.4em'>{html.escape(unit)}</td></tr>"
+        )
+    lines.append("</table></div>")
+    return "".join(lines)
+
+
+class Explorer(widgets.VBox):
+    """A displayable explorer: controls on the left, the live figure and its numeric readout.
+
+    Subclasses give the controls, ``compute(**settings) -> values``, a view class and the readout rows.
+    """
+
+    css_class = "ce-explorer"
+
+    def __init__(self, controls: dict[str, widgets.Widget], compute: Callable[..., dict], view_cls: type[_View],
+                 readout: Callable[[dict], list], *, title: str, name: str):
+        self.controls = controls
+        self._compute, self._readout_rows, self.title = compute, readout, title
+        self.values = compute(**self.settings())
+        fig = Figure(figsize=view_cls.figsize, dpi=LIVE_DPI, layout="constrained")
+        self.view = view_cls(fig, self.values, live=True)
+        self.figure = fig
+        self._renderer = _Renderer(fig, self.view)
+        self.image = widgets.Image(value=self._renderer.render(full=True), format="png",
+                                   layout=widgets.Layout(max_width="100%", height="auto", flex="0 1 auto"))
+        self.readout = widgets.HTML(layout=widgets.Layout(min_width="230px", margin="0 0 0 8px"))
+        self._update_readout()
+        header = widgets.HTML(f"<b>{html.escape(title)}</b>")
+        control_box = widgets.VBox(list(controls.values()), layout=widgets.Layout(min_width="340px"))
+        super().__init__([header, widgets.HBox([control_box, self.readout]), self.image])
+        self.add_class(self.css_class)
+        self.add_class(f"ce-{name}-explorer")
+        for w in controls.values():
+            w.observe(self._on_change, names="value")
+
+    def settings(self) -> dict:
+        """The current control values, by control name."""
+        return {k: w.value for k, w in self.controls.items()}
+
+    def _update_readout(self) -> None:
+        self.readout.value = _readout_html(self._readout_rows(self.values))
+
+    def _on_change(self, _change=None) -> None:
+        self.values = self._compute(**self.settings())
+        full = self.view.update(self.values)
+        self.image.value = self._renderer.render(full=full)
+        self._update_readout()
+
+    def redraw(self, *, full: bool = False) -> bytes:
+        """Recompute and redraw now (``full=True`` redraws the background too); returns the PNG bytes."""
+        self.values = self._compute(**self.settings())
+        full = self.view.update(self.values) or full
+        self.image.value = self._renderer.render(full=full)
+        self._update_readout()
+        return self.image.value
+
+
+def _static_figure(view_cls: type[_View], values: dict) -> Figure:
+    """The static twin: the same view drawn once on a pyplot figure (closed, so a notebook shows it once)."""
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=view_cls.figsize, layout="constrained")
+    view_cls(fig, values)
+    plt.close(fig)
+    return fig
+
+
+def _slider(value, lo, hi, step, description, fmt=".2f", *, continuous=True, tooltip=""):
+    return widgets.FloatSlider(value=value, min=lo, max=hi, step=step, description=description,
+                               readout_format=fmt, continuous_update=continuous, tooltip=tooltip,
+                               layout=widgets.Layout(**_SLIDER_LAYOUT), style=_SLIDER_STYLE)
+
+
+def _check_count(n, name: str, low: int, high: int) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"{name} must be an int (got {type(n).__name__})")
+    if not low <= n <= high:
+        raise ValueError(f"{name} must be between {low} and {high} (got {n})")
+    return int(n)
+
+
+def _normalise(weights, name: str) -> np.ndarray:
+    """Non-negative weights -> a distribution; all zeros -> uniform (nothing to prefer)."""
+    w = np.asarray(weights, dtype=float)
+    if w.ndim != 1 or w.size == 0:
+        raise ValueError(f"{name} must be a non-empty list of weights (got shape {w.shape})")
+    if not np.all(np.isfinite(w)) or w.min() < 0:
+        raise ValueError(f"{name} weights must be finite and non-negative (got {w})")
+    total = w.sum()
+    return np.full(w.size, 1.0 / w.size) if total == 0 else w / total
+
+
+# ---------------------------------------------------------------- distribution explorer: H(p, q) = H(p) + KL(p‖q)
+UNITS = {"bits": 2.0, "nats": float(np.e)}
+
+
+def distribution_values(p, q, unit: str = "bits") -> dict:
+    """What the distribution explorer shows, from weights ``p`` and ``q`` (normalised here)."""
+    if unit not in UNITS:
+        raise ValueError(f"unit must be 'bits' or 'nats' (got {unit!r})")
+    p, q = _normalise(p, "p"), _normalise(q, "q")
+    if p.shape != q.shape:
+        raise ValueError(f"p and q must have the same number of outcomes (got {p.size} and {q.size})")
+    base = UNITS[unit]
+    return {
+        "p": p,
+        "q": q,
+        "entropy": float(info.entropy(p, base=base)),
+        "cross_entropy": float(info.cross_entropy(p, q, base=base)),
+        "kl": float(info.kl_divergence(p, q, base=base)),
+        "unit": unit,
+    }
+
+
+class _DistributionView(_View):
+    figsize = (9.0, 3.6)
+
+    def draw(self, values: dict) -> None:
+        ax_bars, ax_stack = self.fig.subplots(1, 2, width_ratios=[2.2, 1])
+        self.bars = plots.DistributionBarsArtists(ax_bars, values["p"], values["q"])
+        ax_bars.set_title("true p and predicted q")
+        self.stack = plots.CrossEntropyStackArtists(ax_stack, values["entropy"], values["kl"], unit=values["unit"],
+                                                    show_numbers=not self.live)
+        ax_stack.set_title("H(p, q) = H(p) + KL(p‖q)")
+        self.moving = self.bars.moving + self.stack.moving
+
+    def update(self, values: dict) -> bool:
+        self.bars.update(values["p"], values["q"])
+        return self.stack.update(values["entropy"], values["kl"], unit=values["unit"])
+
+
+def _distribution_readout(v: dict) -> list:
+    u = v["unit"]
+    return [("p", "p", v["p"], ""), ("q", "q", v["q"], ""), ("entropy", "H(p)", v["entropy"], u),
+            ("cross_entropy", "H(p, q)", v["cross_entropy"], u), ("kl", "KL(p‖q)", v["kl"], u)]
+
+
+def _default_p(n: int) -> np.ndarray:
+    w = 0.5 ** np.arange(1, n + 1)
+    w[-1] = w[-2] if n > 1 else 1.0  # 1/2, 1/4, ..., the last two equal: a distribution with an exact entropy
+    return w
+
+
+def distribution_explorer(num_outcomes: int = 4) -> Explorer:
+    """Sliders for a true distribution p and a prediction q (weights, normalised), with H(p), H(p, q) and
+    KL(p‖q) shown as the stacked bar H(p, q) = H(p) + KL(p‖q), in bits or nats.
+
+    Controls ``p0``…, ``q0``… (weights in [0, 1]) and ``unit``; values ``p``, ``q``, ``entropy``,
+    ``cross_entropy``, ``kl`` (in ``unit``) and ``unit``.
+    """
+    n = _check_count(num_outcomes, "num_outcomes", 2, 10)
+    p0, q0 = _default_p(n), np.full(n, 1.0 / n)
+    controls: dict[str, widgets.Widget] = {}
+    for i in range(n):
+        controls[f"p{i}"] = _slider(round(float(p0[i]), 3), 0.0, 1.0, 0.01, f"p{i} (true)",
+                                    tooltip=f"weight of outcome {i} in the true distribution p")
+    for i in range(n):
+        controls[f"q{i}"] = _slider(round(float(q0[i]), 3), 0.0, 1.0, 0.01, f"q{i} (predicted)",
+                                    tooltip=f"weight of outcome {i} in the predicted distribution q")
+    controls["unit"] = widgets.ToggleButtons(options=list(UNITS), value="bits", description="unit",
+                                             style={"button_width": "60px"})
+
+    def compute(**s):
+        return distribution_values([s[f"p{i}"] for i in range(n)], [s[f"q{i}"] for i in range(n)], s["unit"])
+
+    return Explorer(controls, compute, _DistributionView, _distribution_readout,
+                    title="Cross-entropy = entropy + KL divergence", name="distribution")
+
+
+def distribution_figure(p=None, q=None, *, unit: str = "bits", num_outcomes: int = 4) -> Figure:
+    """The distribution explorer's view, drawn once for weights ``p`` and ``q`` (defaults as the explorer)."""
+    n = _check_count(num_outcomes, "num_outcomes", 2, 10) if p is None else len(p)
+    p = _default_p(n) if p is None else p
+    q = np.full(len(p), 1.0 / len(p)) if q is None else q
+    return _static_figure(_DistributionView, distribution_values(p, q, unit))
+
+
+# ---------------------------------------------------------------- binary explorer: the "confidently wrong" picture
+P_MIN, P_MAX = 0.001, 0.999
+
+
+def binary_values(p: float, y: int) -> dict:
+    """BCE and MSE (nats) at predicted probability ``p`` of class 1 for label ``y``, and their gradients
+    (BCE's with respect to p, both with respect to the logit z = logit(p))."""
+    p = check_scalar(p, "p", low=0.0, high=1.0, low_open=True, high_open=True)
+    if isinstance(y, bool) or y not in (0, 1):
+        raise ValueError(f"y must be the label 0 or 1 (got {y!r})")
+    y = int(y)
+    pa, ya = np.array([p]), np.array([float(y)])
+    z = float(np.log(p) - np.log1p(-p))
+    za = np.array([z])
+    return {
+        "p": p,
+        "y": y,
+        "z": z,
+        "bce": float(losses.binary_cross_entropy(pa, ya)),
+        "mse": float(losses.mse_loss(pa, ya)),
+        "bce_grad_prob": float(grads.bce_grad_prob(pa, ya)[0]),
+        "bce_grad_logit": float(grads.bce_grad_logit(za, ya)[0]),
+        "mse_grad_logit": float(grads.mse_grad_logit(za, ya)[0]),
+    }
+
+
+class _BinaryView(_View):
+    figsize = (9.0, 3.6)
+
+    def draw(self, values: dict) -> None:
+        ax_loss, ax_grad = self.fig.subplots(1, 2)
+        y, p = values["y"], values["p"]
+        self.loss = plots.BinaryCurvesArtists(ax_loss, ["bce", "mse"], y, which="loss", p=p, ylim=(0, 7.5))
+        self.grad = plots.BinaryCurvesArtists(ax_grad, ["bce", "mse"], y, which="grad", p=p, ylim=(-1.1, 1.1))
+        self.loss_title = ax_loss.set_title("")
+        self.grad_title = ax_grad.set_title("")
+        self.moving = self.loss.moving + self.grad.moving
+
+    def update(self, values: dict) -> bool:
+        y, p = values["y"], values["p"]
+        changed = self.loss.update(y, p=p) | self.grad.update(y, p=p)
+        if self.live:  # the readout carries the numbers
+            self.loss_title.set_text(f"loss when the true label is y = {y}")
+            self.grad_title.set_text("gradient w.r.t. the logit z = logit(p)")
+        else:
+            self.loss_title.set_text(f"y = {y}, p = {p:.3g}: BCE = {plots.fmt_number(values['bce'])} nats, "
+                                     f"MSE = {plots.fmt_number(values['mse'])}")
+            self.grad_title.set_text(f"∂BCE/∂z = {plots.fmt_number(values['bce_grad_logit'])}, "
+                                     f"∂MSE/∂z = {plots.fmt_number(values['mse_grad_logit'])}")
+        return changed
+
+
+def _binary_readout(v: dict) -> list:
+    return [("p", "p (predicted)", v["p"], ""), ("y", "y (true label)", v["y"], ""),
+            ("z", "z = logit(p)", v["z"], ""), ("bce", "BCE", v["bce"], "nats"),
+            ("mse", "MSE", v["mse"], "(prob.)²"), ("bce_grad_prob", "∂BCE/∂p", v["bce_grad_prob"], ""),
+            ("bce_grad_logit", "∂BCE/∂z", v["bce_grad_logit"], ""),
+            ("mse_grad_logit", "∂MSE/∂z", v["mse_grad_logit"], "")]
+
+
+def binary_explorer(p: float = 0.3, y: int = 1) -> Explorer:
+    """Drag the predicted probability p of class 1 and flip the label y: BCE and MSE (nats) and their
+    gradients against p, with the current point marked. The "confidently wrong" picture: near the wrong
+    end BCE's logit gradient stays at ±1 while MSE's vanishes.
+
+    Controls ``p`` and ``y``; values ``bce``, ``mse``, ``bce_grad_prob``, ``bce_grad_logit``,
+    ``mse_grad_logit`` (and ``p``, ``y``, ``z``).
+    """
+    binary_values(p, y)  # validate the starting point
+    controls = {
+        "p": _slider(float(np.clip(p, P_MIN, P_MAX)), P_MIN, P_MAX, 0.001, "p (predicted)", fmt=".3f",
+                     tooltip="predicted probability of class 1"),
+        "y": widgets.ToggleButtons(options=[("y = 0", 0), ("y = 1", 1)], value=int(y), description="true label",
+                                   style={"button_width": "60px"}),
+    }
+    return Explorer(controls, binary_values, _BinaryView, _binary_readout,
+                    title="Binary cross-entropy vs MSE: loss and gradient", name="binary")
+
+
+def binary_figure(p: float = 0.05, y: int = 1) -> Figure:
+    """The binary explorer's view at ``p`` and ``y`` (by default the confidently wrong p = 0.05, y = 1)."""
+    return _static_figure(_BinaryView, binary_values(p, y))
+
+
+# ---------------------------------------------------------------- softmax explorer: logits, temperature, target
+def softmax_values(logits, temperature: float = 1.0, target: int = 0) -> dict:
+    """softmax(z / T), the cross-entropy (nats) against class ``target`` and its gradient with respect to
+    the logits z themselves (the chain rule through z / T brings a factor 1/T)."""
+    z = np.asarray(logits, dtype=float)
+    t = check_scalar(temperature, "temperature", low=0.0, low_open=True)
+    if isinstance(target, bool) or not isinstance(target, (int, np.integer)) or not 0 <= target < z.size:
+        raise ValueError(f"target must be a class index in 0..{z.size - 1} (got {target!r})")
+    scaled = z / t
+    return {
+        "logits": z,
+        "temperature": t,
+        "target": int(target),
+        "probs": losses.softmax(scaled),
+        "loss": float(losses.categorical_cross_entropy(scaled, int(target))),
+        "grad": grads.cce_grad_logits(scaled, int(target)) / t,
+    }
+
+
+class _SoftmaxView(_View):
+    figsize = (9.0, 3.6)
+
+    def draw(self, values: dict) -> None:
+        ax_p, ax_g = self.fig.subplots(1, 2)
+        self.probs = plots.BarsArtists(ax_p, values["probs"], color=plots.COLORS["pred"], ylabel="probability",
+                                       top=1.15, show_numbers=not self.live)
+        self.grad = plots.BarsArtists(ax_g, values["grad"], color=plots.COLORS["grad"],
+                                      ylabel="∂loss/∂z (nats per unit of logit)", symmetric=True, top=1.0,
+                                      show_numbers=not self.live)
+        ax_p.set_title("q = softmax(z / T); target outlined")
+        self.g_title = ax_g.set_title("")
+        self.moving = self.probs.moving + self.grad.moving + ([] if self.live else [self.g_title])
+
+    def update(self, values: dict) -> bool:
+        self.probs.update(values["probs"], target=values["target"], target_color=plots.COLORS["true"])
+        if self.live:
+            self.g_title.set_text("gradient w.r.t. the logits z")
+        else:
+            self.g_title.set_text(f"T = {values['temperature']:.3g}, target {values['target']}: "
+                                  f"loss = {plots.fmt_number(values['loss'])} nats")
+        return self.grad.update(values["grad"], target=values["target"], target_color=plots.COLORS["true"],
+                                auto_limit=True)
+
+
+def _softmax_readout(v: dict) -> list:
+    return [("probs", "q = softmax(z/T)", v["probs"], ""), ("loss", "cross-entropy", v["loss"], "nats"),
+            ("grad", "∂loss/∂z", v["grad"], "")]
+
+
+def _default_logits(n: int) -> np.ndarray:
+    return np.round(np.linspace(2.0, -1.0, n), 1)
+
+
+def softmax_explorer(num_classes: int = 4) -> Explorer:
+    """Sliders for the logits z, the temperature T and the target class: the bars of softmax(z / T), the
+    cross-entropy (nats) and its gradient with respect to z.
+
+    Controls ``z0``…, ``temperature`` and ``target``; values ``probs``, ``loss``, ``grad``
+    (and ``logits``, ``temperature``, ``target``).
+    """
+    n = _check_count(num_classes, "num_classes", 2, 10)
+    z0 = _default_logits(n)
+    controls: dict[str, widgets.Widget] = {
+        f"z{i}": _slider(float(z0[i]), -10.0, 10.0, 0.1, f"z{i} (logit)", fmt=".1f",
+                         tooltip=f"logit of class {i}") for i in range(n)
+    }
+    controls["temperature"] = widgets.FloatLogSlider(
+        value=1.0, base=10, min=-2, max=1, step=0.01, description="temperature T", readout_format=".3g",
+        continuous_update=True, layout=widgets.Layout(**_SLIDER_LAYOUT), style=_SLIDER_STYLE)
+    controls["target"] = widgets.Dropdown(options=[(f"class {i}", i) for i in range(n)], value=0,
+                                          description="target class", style=_SLIDER_STYLE,
+                                          layout=widgets.Layout(width="240px"))
+
+    def compute(**s):
+        return softmax_values([s[f"z{i}"] for i in range(n)], s["temperature"], s["target"])
+
+    return Explorer(controls, compute, _SoftmaxView, _softmax_readout,
+                    title="Softmax and cross-entropy: logits, temperature, target", name="softmax")
+
+
+def softmax_figure(logits=None, *, temperature: float = 1.0, target: int = 0, num_classes: int = 4) -> Figure:
+    """The softmax explorer's view at the given logits, temperature and target."""
+    if logits is None:
+        logits = _default_logits(_check_count(num_classes, "num_classes", 2, 10))
+    return _static_figure(_SoftmaxView, softmax_values(logits, temperature, target))
+
+
+# ---------------------------------------------------------------- loss family explorer
+LOSS_FAMILY = ("bce", "mse", "hinge", "focal", "weighted_bce", "label_smoothing")
+#: value key -> curve name in plots.BINARY_LOSSES
+LOSS_FAMILY_KEYS = {"cross_entropy": "bce", "mse": "mse", "hinge": "hinge", "focal": "focal",
+                    "weighted_bce": "weighted_bce", "smoothed_cross_entropy": "label_smoothing"}
+
+
+def loss_family_values(p: float, gamma: float = 2.0, pos_weight: float = 3.0, label_smoothing: float = 0.1) -> dict:
+    """Each loss of the family (nats; hinge in margin units) when the true class gets probability ``p``.
+
+    The point is a two-class problem with logits [0, z], z = logit(p), and true class 1, so that
+    softmax gives the true class p = σ(z). Each value comes from course_utils.losses.
+    """
+    p = check_scalar(p, "p", low=0.0, high=1.0, low_open=True, high_open=True)
+    gamma = check_scalar(gamma, "gamma", low=0.0)
+    pos_weight = check_scalar(pos_weight, "pos_weight", low=0.0)
+    label_smoothing = check_scalar(label_smoothing, "label_smoothing", low=0.0, high=1.0)
+    params = {"gamma": gamma, "pos_weight": pos_weight, "label_smoothing": label_smoothing}
+    pa = np.array([p])
+    out = {"p": p, "z": float(np.log(p) - np.log1p(-p)), **params}
+    for key, name in LOSS_FAMILY_KEYS.items():
+        out[key] = float(plots.binary_curve(name, pa, 1, **params)[0])
+    return out
+
+
+class _LossFamilyView(_View):
+    figsize = (9.0, 4.2)
+
+    def draw(self, values: dict) -> None:
+        ax = self.fig.subplots(1, 1)
+        self.curves = plots.BinaryCurvesArtists(ax, LOSS_FAMILY, 1, which="loss", p=values["p"],
+                                                params=self._params(values), ylim=(0, 5))
+        ax.set_xlabel("predicted probability of the true class, p")
+        ax.set_ylabel("loss (nats; hinge in margin units)")
+        self.title = ax.set_title("")
+        self.moving = self.curves.moving
+
+    @staticmethod
+    def _params(values: dict) -> dict:
+        return {k: values[k] for k in ("gamma", "pos_weight", "label_smoothing")}
+
+    def update(self, values: dict) -> bool:
+        changed = self.curves.update(1, p=values["p"], params=self._params(values))
+        self.title.set_text("one example of the true class" if self.live else
+                            f"one example of the true class, predicted with p = {values['p']:.3g}")
+        return changed
+
+
+def _loss_family_readout(v: dict) -> list:
+    return [("cross_entropy", "cross-entropy", v["cross_entropy"], "nats"), ("mse", "MSE", v["mse"], ""),
+            ("hinge", "hinge", v["hinge"], ""), ("focal", f"focal (γ={v['gamma']:g})", v["focal"], "nats"),
+            ("weighted_bce", f"weighted BCE (×{v['pos_weight']:g})", v["weighted_bce"], "nats"),
+            ("smoothed_cross_entropy", f"label smoothing (ε={v['label_smoothing']:g})",
+             v["smoothed_cross_entropy"], "nats")]
+
+
+def loss_family_explorer() -> Explorer:
+    """Compare cross-entropy, MSE, hinge, focal (γ), weighted BCE (pos_weight) and label smoothing (ε)
+    as the probability given to the true class moves.
+
+    Controls ``p``, ``gamma``, ``pos_weight``, ``label_smoothing``; values ``cross_entropy``, ``mse``,
+    ``hinge``, ``focal``, ``weighted_bce``, ``smoothed_cross_entropy`` (and the settings).
+    """
+    controls = {
+        "p": _slider(0.3, P_MIN, P_MAX, 0.001, "p (true class)", fmt=".3f",
+                     tooltip="predicted probability of the true class"),
+        "gamma": _slider(2.0, 0.0, 5.0, 0.1, "γ (focal)", fmt=".1f", tooltip="focusing parameter of focal loss"),
+        "pos_weight": _slider(3.0, 0.0, 10.0, 0.1, "pos_weight", fmt=".1f",
+                              tooltip="weight of the positive class in weighted BCE"),
+        "label_smoothing": _slider(0.1, 0.0, 1.0, 0.01, "ε (smoothing)", fmt=".2f",
+                                   tooltip="label smoothing: target (1 - ε) one-hot + ε / C"),
+    }
+    return Explorer(controls, loss_family_values, _LossFamilyView, _loss_family_readout,
+                    title="A family of classification losses", name="loss-family")
+
+
+def loss_family_figure(p: float = 0.3, *, gamma: float = 2.0, pos_weight: float = 3.0,
+                       label_smoothing: float = 0.1) -> Figure:
+    """The loss family explorer's view at the given settings."""
+    return _static_figure(_LossFamilyView, loss_family_values(p, gamma, pos_weight, label_smoothing))
+
+
+# --- calibration ---
+class _ReliabilityView(_View):
+    figsize = (5.0, 4.8)
+
+    def draw(self, values: dict) -> None:
+        ax = self.fig.subplots(1, 1)
+        self.diagram = plots.ReliabilityArtists(ax, values["bins"])
+        self.title = ax.set_title("")
+        self.moving = self.diagram.moving + [self.title]
+
+    def update(self, values: dict) -> bool:
+        rebuilt = self.diagram.update(values["bins"])
+        self.moving = self.diagram.moving + [self.title]
+        self.title.set_text(f"softmax(z / T), T = {values['temperature']:.3g}")
+        return rebuilt
+
+
+def _temperature_compute(logits, targets):
+    """``compute(temperature, n_bins)`` over validated logits: calibration's own metrics, and the bins."""
+    from . import calibration
+
+    z, y = calibration._logits_targets(logits, targets)  # validated once, at the door
+    at_one: dict[int, dict] = {}  # the metrics at T = 1, by number of bins
+
+    def compute(temperature: float, n_bins: int, **_) -> dict:
+        t, n_bins = float(temperature), int(n_bins)
+        metrics, bins = calibration._metrics(calibration._scaled_probs(z, t), y, n_bins)
+        if n_bins not in at_one:
+            at_one[n_bins] = calibration._metrics(calibration._scaled_probs(z, 1.0), y, n_bins)[0]
+        return {**metrics, "temperature": t, "n_bins": n_bins, "bins": bins,
+                "ece_at_1": at_one[n_bins]["ece"], "nll_at_1": at_one[n_bins]["nll"], "n": len(y)}
+
+    return compute
+
+
+def _temperature_readout(v: dict) -> list:
+    return [("temperature", "temperature T", v["temperature"], ""), ("ece", "ECE", v["ece"], ""),
+            ("ece_at_1", "ECE at T = 1", v["ece_at_1"], ""), ("mce", "MCE (worst bin)", v["mce"], ""),
+            ("nll", "NLL", v["nll"], "nats"), ("nll_at_1", "NLL at T = 1", v["nll_at_1"], "nats"),
+            ("brier", "Brier score", v["brier"], ""), ("accuracy", "accuracy", v["accuracy"], "(T never moves it)"),
+            ("n", "samples", v["n"], "")]
+
+
+class TemperatureExplorer(Explorer):
+    """The temperature explorer: an :class:`Explorer` plus ``buttons`` (``"reset"`` to T = 1 and, given a
+    fitted temperature, ``"fit"``), which set ``controls["temperature"]``."""
+
+    def __init__(self, controls, compute, *, fitted_temperature: float | None = None):
+        super().__init__(controls, compute, _ReliabilityView, _temperature_readout,
+                         title="Temperature scaling: the reliability diagram, live", name="temperature")
+        slider = controls["temperature"]
+        self.buttons = {"reset": widgets.Button(description="T = 1 (as trained)", tooltip="reset T to 1")}
+        self.buttons["reset"].on_click(lambda _: setattr(slider, "value", 1.0))
+        if fitted_temperature is not None:
+            self.buttons["fit"] = widgets.Button(description=f"fitted T = {fitted_temperature:.3g}",
+                                                 button_style="info",
+                                                 tooltip="the temperature fitted on the held-out split")
+            self.buttons["fit"].on_click(lambda _: setattr(slider, "value", fitted_temperature))
+        self.children = (*self.children[:2], widgets.HBox(list(self.buttons.values())), *self.children[2:])
+
+
+def temperature_explorer(logits, targets, *, temperature: float = 1.0, n_bins: int = 15,
+                         fitted_temperature: float | None = None) -> TemperatureExplorer:
+    """Slide the temperature T of ``softmax(logits / T)`` over fixed logits and targets: the reliability
+    diagram, ECE, MCE, NLL (nats), Brier and accuracy, computed by :mod:`course_utils.calibration`.
+
+    Controls ``temperature`` (0.1 to 10, log scale) and ``n_bins``; ``.buttons`` ``reset`` and (given
+    ``fitted_temperature``) ``fit``. Values ``ece``, ``mce``, ``nll``, ``brier``, ``accuracy``,
+    ``temperature``, ``n_bins`` (and ``bins``, ``ece_at_1``, ``nll_at_1``, ``n``).
+    """
+    from . import calibration
+
+    t = calibration._check_temperature(temperature)
+    n_bins = calibration._check_n_bins(n_bins)
+    if fitted_temperature is not None:
+        fitted_temperature = calibration._check_temperature(fitted_temperature)
+    compute = _temperature_compute(logits, targets)
+    controls = {
+        "temperature": widgets.FloatLogSlider(
+            value=t, base=10, min=-1, max=1, step=0.005, description="temperature T", readout_format=".3g",
+            continuous_update=True, layout=widgets.Layout(**_SLIDER_LAYOUT), style=_SLIDER_STYLE,
+            tooltip="divide the logits by T before the softmax"),
+        "n_bins": widgets.IntSlider(value=n_bins, min=1, max=30, description="bins", continuous_update=False,
+                                    layout=widgets.Layout(**_SLIDER_LAYOUT), style=_SLIDER_STYLE,
+                                    tooltip="equal-width confidence bins for the diagram and ECE"),
+    }
+    return TemperatureExplorer(controls, compute, fitted_temperature=fitted_temperature)
+
+
+def reliability_figure(logits, targets, *, temperature: float = 1.0, n_bins: int = 15) -> Figure:
+    """The temperature explorer's view at one temperature: the static twin."""
+    from . import calibration
+
+    t = calibration._check_temperature(temperature)
+    n_bins = calibration._check_n_bins(n_bins)
+    return _static_figure(_ReliabilityView, _temperature_compute(logits, targets)(t, n_bins))
