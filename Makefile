@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: course test setup setup-dev browser-deps lint figures
+.PHONY: course test setup setup-dev browser-deps lint figures site slides
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,3 +48,11 @@ lint: setup-dev
 
 figures: setup
 	$(BIN)/python figures/make_figures.py
+
+# The rendered site (site/, git-ignored): every notebook executed once, as HTML pages with previous/next
+# links (site/index.html) and as reveal.js slide decks (site/slides/). COURSE_FAST=1 make site is quick.
+site: setup-dev
+	$(BIN)/python tools/build_site.py
+
+slides: setup-dev
+	$(BIN)/python tools/build_site.py --to slides
