@@ -176,6 +176,36 @@ def check_average_code_length(fn: Callable) -> CheckResult:
 
 
 # --- 02 cross-entropy and KL ---
+@register("cross_entropy_bits")
+def check_cross_entropy_bits(fn: Callable) -> CheckResult:
+    """Exercise: H(p, q) = -sum p_i log2 q_i, in bits, with 0 log 0 = 0 where p_i = 0."""
+    pairs = [([0.5, 0.5], [0.5, 0.5]), ([0.5, 0.25, 0.125, 0.125], [0.125, 0.125, 0.25, 0.5]),
+             ([0.7, 0.2, 0.1], [0.2, 0.5, 0.3]), ([1.0, 0.0, 0.0], [0.8, 0.1, 0.1]), ([0.0, 1.0], [0.0, 1.0])]
+    cases = [Case((np.array(p), np.array(q)), info.cross_entropy(p, q), label=f"p = {p}, q = {q}") for p, q in pairs]
+    return run_cases("cross_entropy_bits", fn, cases)
+
+
+@register("kl_divergence_bits")
+def check_kl_divergence_bits(fn: Callable) -> CheckResult:
+    """Exercise: KL(p || q) = sum p_i log2(p_i / q_i), in bits, with 0 log 0 = 0 where p_i = 0."""
+    pairs = [([0.5, 0.5], [0.5, 0.5]), ([0.5, 0.25, 0.125, 0.125], [0.125, 0.125, 0.25, 0.5]),
+             ([0.125, 0.125, 0.25, 0.5], [0.5, 0.25, 0.125, 0.125]), ([0.7, 0.2, 0.1], [0.2, 0.5, 0.3]),
+             ([1.0, 0.0, 0.0], [0.8, 0.1, 0.1])]
+    cases = [Case((np.array(p), np.array(q)), info.kl_divergence(p, q), label=f"p = {p}, q = {q}") for p, q in pairs]
+    return run_cases("kl_divergence_bits", fn, cases)
+
+
+@register("mean_nll_nats")
+def check_mean_nll_nats(fn: Callable) -> CheckResult:
+    """Exercise: the mean of -ln probs[i, targets[i]] over a batch, in nats (cross-entropy with one-hot p)."""
+    rng = np.random.default_rng(2)
+    batches = [(np.array([[0.7, 0.2, 0.1]]), np.array([0])), (np.array([[0.7, 0.2, 0.1]]), np.array([2])),
+               (rng.dirichlet(np.ones(4), size=5), np.array([0, 3, 1, 1, 2])),
+               (np.array([[0.5, 0.5], [0.9, 0.1], [0.01, 0.99]]), np.array([1, 0, 1]))]
+    cases = [Case((probs, targets), losses.nll_loss(np.log(probs), targets),
+                  label=f"probs of shape {probs.shape}, targets = {targets.tolist()}") for probs, targets in batches]
+    return run_cases("mean_nll_nats", fn, cases)
+
 
 # --- 03 binary cross-entropy ---
 

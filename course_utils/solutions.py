@@ -34,6 +34,26 @@ def average_code_length(p, lengths):
 
 
 # --- 02 cross-entropy and KL ---
+def cross_entropy_bits(p, q):
+    """Cross-entropy H(p, q) = -sum_i p_i log2 q_i, in bits; outcomes with p_i = 0 contribute 0."""
+    p, q = np.asarray(p, dtype=float), np.asarray(q, dtype=float)
+    mask = p > 0
+    return -np.sum(p[mask] * np.log2(q[mask]))
+
+
+def kl_divergence_bits(p, q):
+    """KL(p || q) = sum_i p_i log2(p_i / q_i), in bits; outcomes with p_i = 0 contribute 0."""
+    p, q = np.asarray(p, dtype=float), np.asarray(q, dtype=float)
+    mask = p > 0
+    return np.sum(p[mask] * np.log2(p[mask] / q[mask]))
+
+
+def mean_nll_nats(probs, targets):
+    """Mean negative log-likelihood -ln probs[i, targets[i]] over a batch, in nats."""
+    probs = np.asarray(probs, dtype=float)
+    picked = probs[np.arange(len(targets)), targets]
+    return -np.mean(np.log(picked))
+
 
 # --- 03 binary cross-entropy ---
 
