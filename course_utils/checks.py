@@ -239,6 +239,35 @@ def check_soft_target_cross_entropy(fn: Callable) -> CheckResult:
 
 
 # --- 05 gradients: CE vs MSE ---
+_GRAD_CASES = [([0.0], [1.0]), ([-3.0, 2.0], [1.0, 1.0]), ([4.0, -6.0, 0.5], [0.0, 0.0, 1.0]),
+               ([-40.0, 40.0], [1.0, 0.0])]
+
+
+@register("grad_bce_wrt_logit")
+def check_grad_bce_wrt_logit(fn: Callable) -> CheckResult:
+    """Exercise: ∂BCE/∂z per sample, for logits z and labels y."""
+    cases = [Case((np.array(z), np.array(y)), grads.bce_grad_logit(z, y), label=f"z = {z}, y = {y}")
+             for z, y in _GRAD_CASES]
+    return run_cases("grad_bce_wrt_logit", fn, cases)
+
+
+@register("grad_mse_wrt_logit")
+def check_grad_mse_wrt_logit(fn: Callable) -> CheckResult:
+    """Exercise: ∂/∂z (σ(z) - y)² per sample, for logits z and labels y."""
+    cases = [Case((np.array(z), np.array(y)), grads.mse_grad_logit(z, y), label=f"z = {z}, y = {y}", atol=1e-12)
+             for z, y in _GRAD_CASES]
+    return run_cases("grad_mse_wrt_logit", fn, cases)
+
+
+@register("grad_softmax_ce")
+def check_grad_softmax_ce(fn: Callable) -> CheckResult:
+    """Exercise: ∂CE/∂z per sample for (N, C) logits and (N,) class indices: softmax(z) - one_hot(y)."""
+    inputs = [([[2.0, 1.0, 0.1]], [0]), ([[2.0, 1.0, 0.1], [0.5, 2.5, -1.0]], [2, 1]),
+              ([[1000.0, 0.0, -1000.0]], [2]), ([[0.0, 0.0, 0.0, 0.0]], [3])]
+    cases = [Case((np.array(z), np.array(y)), grads.cce_grad_logits(z, y), label=f"logits = {z}, y = {y}")
+             for z, y in inputs]
+    return run_cases("grad_softmax_ce", fn, cases)
+
 
 # --- 06 the loss family ---
 

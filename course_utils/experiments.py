@@ -133,12 +133,13 @@ def softmax_bug_sweep(gaps=None, *, num_classes: int = 10) -> SoftmaxBugSweep:
 
 def softmax_bug_figure(sweep: SoftmaxBugSweep | None = None):
     """Two panels: loss and gradient norm against the logit gap, right vs softmax-before-CrossEntropyLoss."""
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     from .plots import COLORS
 
     s = softmax_bug_sweep() if sweep is None else sweep
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.8), constrained_layout=True)
+    fig = Figure(figsize=(10, 3.8), layout="constrained")
+    (a1, a2) = fig.subplots(1, 2)
     a1.plot(s.gaps, s.loss_right, color=COLORS["loss"], label="cross_entropy(logits, y)")
     a1.plot(s.gaps, s.loss_bug, color=COLORS["other"], ls="--", label="cross_entropy(softmax(logits), y)")
     a1.axhline(np.log1p((s.num_classes - 1) / np.e), color=COLORS["neutral"], ls=":", lw=1.2,
@@ -187,3 +188,186 @@ def fit_soft_target(target, *, steps: int = 300, lr: float = 1.0, logits0=None) 
     q = losses.softmax(z)
     h = float(info.entropy(t, base=np.e))
     return SoftTargetFit(t, q, trace, h, float(info.kl_divergence(t, q, base=np.e)))
+
+
+# --- 05 gradients: CE vs MSE ---
+def logit(p) -> np.ndarray:
+    """The logit z = log(p / (1 - p)), the inverse of the sigmoid, for p strictly inside (0, 1)."""
+    p = as_float(p, "p")
+    if p.size and (p.min() <= 0 or p.max() >= 1):
+        raise ValueError(f"p must lie strictly between 0 and 1 (got {p.min() if p.min() <= 0 else p.max():.6g})")
+    return np.log(p) - np.log1p(-p)
+
+
+@dataclass
+class SaturationTable:
+    """Loss and gradient with respect to the logit, for BCE and MSE, at predictions ``probs`` of label ``y``."""
+
+    probs: np.ndarray
+    y: int
+    bce: np.ndarray
+    mse: np.ndarray
+    bce_grad: np.ndarray
+    mse_grad: np.ndarray
+
+    def rows(self) -> list[str]:
+        """One formatted line per prediction."""
+        out = [f"{'p':>7} | {'BCE (nats)':>10} | {'MSE':>7} | {'∂BCE/∂z':>9} | {'∂MSE/∂z':>9} | BCE's gradient is"]
+        for i, p in enumerate(self.probs):
+            ratio = abs(self.bce_grad[i] / self.mse_grad[i]) if self.mse_grad[i] else np.inf
+            out.append(f"{p:7.3g} | {self.bce[i]:10.4f} | {self.mse[i]:7.4f} | {self.bce_grad[i]:9.4f} | "
+                       f"{self.mse_grad[i]:9.2e} | {ratio:,.0f}× MSE's")
+        return out
+
+
+def saturation_table(probs=(0.5, 0.1, 0.01, 0.001), *, y: int = 1) -> SaturationTable:
+    """BCE and MSE, and their gradients with respect to the logit (grads.bce_grad_logit, grads.mse_grad_logit),
+    when the model predicts P(y = 1) = p for each p in ``probs`` and the label is ``y``."""
+    p = as_float(probs, "probs", min_ndim=1).ravel()
+    if y not in (0, 1) or isinstance(y, bool):
+        raise ValueError(f"y must be the label 0 or 1 (got {y!r})")
+    z = logit(p)
+    t = np.full_like(p, float(y))
+    return SaturationTable(
+        p, int(y), losses.binary_cross_entropy_with_logits(z, t, reduction="none"),
+        losses.mse_loss(p, t, reduction="none"), grads.bce_grad_logit(z, t), grads.mse_grad_logit(z, t),
+    )
+
+
+@dataclass
+class Race:
+    """The CE-vs-MSE training race: one TrainResult per loss, and the accuracy after every step."""
+
+    x: np.ndarray
+    y: np.ndarray
+    results: dict  # "bce" / "mse" -> toy.TrainResult
+    accuracy: dict  # "bce" / "mse" -> (steps + 1,) accuracy after each step
+    target_accuracy: float
+
+    def steps_to(self, loss: str) -> int | None:
+        """The first step at which ``loss``'s run reaches the target accuracy (None if it never does)."""
+        hit = np.flatnonzero(self.accuracy[loss] >= self.target_accuracy)
+        return int(hit[0]) if hit.size else None
+
+
+def training_race(x=None, y=None, *, w0=(-4.0, -4.0), b0: float = 0.0, lr: float = 0.5, steps: int = 1000,
+                  target_accuracy: float = 0.9, seed: int = 0) -> Race:
+    """Train the same logistic regression with BCE and with MSE from the same (bad) start, ``w0``.
+
+    The default start points the weights the wrong way, so almost every point is confidently wrong:
+    MSE's gradient is then multiplied by σ(1 - σ) ≈ 0 and the model crawls, while BCE's gradient is the
+    full error σ(z) - y. Data: ``toy.make_blobs(200, separation=3.0, seed=seed)`` unless given.
+    """
+    from . import toy
+
+    if x is None and y is None:
+        x, y = toy.make_blobs(200, separation=3.0, seed=seed)
+    elif x is None or y is None:
+        raise ValueError("give both x and y, or neither")
+    x, y = as_float(x, "x"), as_float(y, "y")
+    target_accuracy = check_scalar(target_accuracy, "target_accuracy", low=0.0, high=1.0)
+    results, acc = {}, {}
+    for loss in ("bce", "mse"):
+        r = toy.train_logistic(x, y, loss=loss, lr=lr, steps=steps, w0=np.asarray(w0, dtype=float), b0=b0)
+        z = x @ r.w_path.T + r.b_path  # (n, steps + 1): the logits after each step
+        results[loss] = r
+        acc[loss] = ((z > 0) == (y[:, None] == 1)).mean(axis=0)
+    return Race(x, y, results, acc, target_accuracy)
+
+
+def race_figure(race: Race):
+    """Two panels: loss (nats for BCE, squared probability for MSE) and accuracy against the step."""
+    from matplotlib.figure import Figure
+
+    from .plots import COLORS
+
+    fig = Figure(figsize=(10, 3.8), layout="constrained")
+    (a1, a2) = fig.subplots(1, 2)
+    style = {"bce": (COLORS["loss"], "-", "cross-entropy (BCE)"), "mse": (COLORS["other"], "--", "MSE on σ(z)")}
+    for loss, (color, ls, label) in style.items():
+        r = race.results[loss]
+        a1.plot(r.losses / r.losses[0], color=color, ls=ls, label=label)
+        a2.plot(race.accuracy[loss], color=color, ls=ls, label=label)
+        s = race.steps_to(loss)
+        if s is not None:
+            a2.plot([s], [race.accuracy[loss][s]], "o", color=color)
+    a1.set(xlabel="gradient-descent step", ylabel="loss / loss at step 0", title="Loss, relative to its start",
+           ylim=(0, 1.05))
+    a2.axhline(race.target_accuracy, color=COLORS["neutral"], ls=":", lw=1.2)
+    a2.set(xlabel="gradient-descent step", ylabel="training accuracy", title="Accuracy (dot: target reached)",
+           ylim=(0, 1.02))
+    for ax in (a1, a2):
+        ax.legend(frameon=False)
+    return fig
+
+
+@dataclass
+class Landscape:
+    """Mean loss along the line w = t · direction (bias fixed), for BCE and for MSE through a sigmoid."""
+
+    t: np.ndarray
+    direction: np.ndarray
+    bce: np.ndarray
+    mse: np.ndarray
+
+    def curvature(self, loss: str) -> np.ndarray:
+        """The second derivative d²L/dt², by central differences (length len(t) - 2)."""
+        v = self.bce if loss == "bce" else self.mse
+        h = self.t[1] - self.t[0]
+        return (v[2:] - 2 * v[1:-1] + v[:-2]) / h**2
+
+    def min_curvature(self, loss: str) -> float:
+        """The most negative second derivative along the line: < 0 proves the loss is not convex."""
+        return float(self.curvature(loss).min())
+
+
+def loss_landscape(x=None, y=None, *, direction=None, t=None, b: float = 0.0, seed: int = 0) -> Landscape:
+    """Slice both losses along a line through the weights of a logistic regression.
+
+    A function is convex exactly when it is convex along every line, so one line with negative curvature
+    is a proof of non-convexity, while curvature >= 0 along lines is the check that CE passes everywhere
+    (its Hessian X^T diag(σ(1 - σ)) X is positive semi-definite). The default line runs through the
+    origin along the direction between the two blob centres.
+    """
+    from . import toy
+
+    if x is None and y is None:
+        x, y = toy.make_blobs(200, separation=3.0, seed=seed)
+    elif x is None or y is None:
+        raise ValueError("give both x and y, or neither")
+    x, y = as_float(x, "x"), as_float(y, "y")
+    d = np.array([1.0, 1.0]) / np.sqrt(2) if direction is None else as_float(direction, "direction")
+    if d.shape != (x.shape[1],) or not np.any(d):
+        raise ValueError(f"direction must be a non-zero vector of shape ({x.shape[1]},) (got {d.shape})")
+    t = np.linspace(-8, 8, 401) if t is None else as_float(t, "t", min_ndim=1).ravel()
+    if t.size < 3 or not np.allclose(np.diff(t), t[1] - t[0]):
+        raise ValueError("t must be an evenly spaced grid of at least 3 points")
+    b = check_scalar(b, "b")
+    z = np.outer(t, x @ d) + b  # (len(t), n)
+    yy = np.broadcast_to(y, z.shape)
+    bce = losses.binary_cross_entropy_with_logits(z, yy, reduction="none").mean(axis=1)
+    mse = losses.mse_loss(losses.sigmoid(z), yy, reduction="none").mean(axis=1)
+    return Landscape(t, d, bce, mse)
+
+
+def landscape_figure(land: Landscape):
+    """Two panels, BCE and MSE along the line, with the stretches of negative curvature shaded."""
+    from matplotlib.figure import Figure
+
+    from .plots import COLORS
+
+    fig = Figure(figsize=(10, 3.8), layout="constrained")
+    axes = fig.subplots(1, 2)
+    for ax, loss, color, title, unit in ((axes[0], "bce", COLORS["loss"], "cross-entropy: convex", "nats"),
+                                         (axes[1], "mse", COLORS["other"], "MSE through a sigmoid: not convex",
+                                          "squared probability")):
+        v = getattr(land, loss)
+        ax.plot(land.t, v, color=color)
+        neg = np.concatenate([[False], land.curvature(loss) < 0, [False]])
+        if neg.any():
+            ax.fill_between(land.t, 0, v.max() * 1.05, where=neg, color=COLORS["neutral"], alpha=0.25, lw=0,
+                            label="negative curvature")
+            ax.legend(frameon=False, loc="upper center")
+        ax.set(xlabel="t, with weights w = t · direction", ylabel=f"mean loss ({unit})", title=title,
+               ylim=(0, v.max() * 1.05))
+    return fig

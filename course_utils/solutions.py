@@ -85,6 +85,33 @@ def soft_target_cross_entropy(logits, target_probs):
 
 
 # --- 05 gradients: CE vs MSE ---
+def grad_bce_wrt_logit(z, y):
+    """∂BCE/∂z per sample: σ(z) - y (σ computed without overflow)."""
+    z = np.asarray(z, dtype=float)
+    y = np.asarray(y, dtype=float)
+    e = np.exp(-np.abs(z))
+    sigma = np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+    return sigma - y
+
+
+def grad_mse_wrt_logit(z, y):
+    """∂/∂z (σ(z) - y)² per sample: 2 (σ - y) σ (1 - σ), the chain rule through the sigmoid."""
+    z = np.asarray(z, dtype=float)
+    y = np.asarray(y, dtype=float)
+    e = np.exp(-np.abs(z))
+    sigma = np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+    return 2 * (sigma - y) * sigma * (1 - sigma)
+
+
+def grad_softmax_ce(logits, targets):
+    """∂CE/∂z per sample for (N, C) logits and (N,) class indices: softmax(z) - one_hot(y)."""
+    z = np.asarray(logits, dtype=float)
+    y = np.asarray(targets)
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    grad = e / e.sum(axis=-1, keepdims=True)
+    grad[np.arange(len(y)), y] -= 1.0
+    return grad
+
 
 # --- 06 the loss family ---
 
