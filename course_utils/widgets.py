@@ -35,7 +35,7 @@ LIVE_DPI = 100
 #: zlib level for the live PNG: 1 is several times faster than the default and barely larger.
 PNG_COMPRESS_LEVEL = 1
 
-_SLIDER_LAYOUT = {"width": "320px"}
+_SLIDER_LAYOUT = {"width": "380px"}
 _SLIDER_STYLE = {"description_width": "110px"}
 
 
@@ -112,7 +112,9 @@ def _readout_html(rows: list[tuple[str, str, object, str]], title: str = "") -> 
     """An HTML table of (key, label, value, unit); each number sits in ``<span class="ce-value" data-key=..>``."""
     lines = [f"<div class='ce-readout' role='status' aria-live='polite'>{html.escape(title)}<table>"]
     for key, label, value, unit in rows:
-        if isinstance(value, np.ndarray):
+        if isinstance(value, int | np.integer) and not isinstance(value, bool):
+            text = str(int(value))
+        elif isinstance(value, np.ndarray):
             text = "[" + ", ".join(plots.fmt_number(v) for v in value) + "]"
         else:
             text = plots.fmt_number(value)
