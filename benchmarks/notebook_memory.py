@@ -1,0 +1,166 @@
+"""Peak memory and wall time of each notebook in FULL mode (no COURSE_FAST), against Binder's 2 GB.
+
+    python benchmarks/notebook_memory.py                       # every notebooks/NN_*.ipynb
+    python benchmarks/notebook_memory.py notebooks/01_*.ipynb  # some of them
+    CIFAR10_ROOT=/path/to/cifar10 python benchmarks/notebook_memory.py notebooks/07_*.ipynb notebooks/08_*.ipynb
+
+Each notebook runs alone, top to bottom, in a fresh kernel, in notebooks/ as its working directory.
+Reported per notebook:
+
+- ``peak RSS``: the kernel process's high-water mark of resident memory (VmHWM in /proc/<pid>/status,
+  read just before the kernel shuts down), plus the largest resident memory its child processes (e.g.
+  DataLoader workers) were seen to hold together, sampled every 0.1 s;
+- ``wall``: seconds from the kernel's start to the last cell's end.
+
+Linux only (/proc). The numbers are printed as a table, and with --json also written to a file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import sys
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+from build_site import kernel_env, make_client, notebook_paths  # noqa: E402
+
+BINDER_LIMIT_MIB = 2048
+
+
+def _status_kib(pid: int, key: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        pass
+    return 0
+
+
+def _children(pid: int) -> list[int]:
+    kids = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            text = (task / "children").read_text().split()
+            kids += [int(k) for k in text]
+    except (FileNotFoundError, ProcessLookupError):
+        return []
+    return kids + [g for k in kids for g in _children(k)]
+
+
+class Sampler(threading.Thread):
+    """Samples the kernel's and its children's resident memory until stopped."""
+
+    def __init__(self, pid: int, every: float = 0.1):
+        super().__init__(daemon=True)
+        self.pid, self.every = pid, every
+        self.children_peak_kib = 0
+        self.total_peak_kib = 0
+        self.hwm_kib = 0
+        self._done = threading.Event()
+
+    def run(self):
+        while not self._done.is_set():
+            self.sample()
+            self._done.wait(self.every)
+
+    def sample(self):
+        own = _status_kib(self.pid, "VmRSS")
+        kids = sum(_status_kib(k, "VmRSS") for k in _children(self.pid))
+        self.hwm_kib = max(self.hwm_kib, _status_kib(self.pid, "VmHWM"))
+        self.children_peak_kib = max(self.children_peak_kib, kids)
+        self.total_peak_kib = max(self.total_peak_kib, own + kids)
+
+    def stop(self):
+        self.sample()
+        self._done.set()
+        self.join()
+
+
+def measure(path: Path, *, timeout: int = 3600) -> dict:
+    """Execute one notebook in full mode and return its peak RSS (MiB) and wall time (s)."""
+    nb = nbformat.read(path, as_version=4)
+    holder: dict = {}
+
+    def on_start(**_):
+        pid = holder["client"].km.provisioner.process.pid
+        holder["sampler"] = Sampler(pid)
+        holder["sampler"].start()
+
+    def on_complete(**_):  # the kernel is still alive here
+        holder["sampler"].stop()
+
+    client = make_client(nb, timeout=timeout, on_notebook_start=on_start, on_notebook_complete=on_complete,
+                         on_notebook_error=on_complete)
+    holder["client"] = client
+    start = time.perf_counter()
+    error = None
+    try:
+        asyncio.run(client.async_execute(env=kernel_env(fast=False)))
+    except Exception as err:  # noqa: BLE001 - report it and go on to the next notebook
+        error = f"{type(err).__name__}: {str(err).strip().splitlines()[-1] if str(err).strip() else ''}"
+        if "sampler" in holder and holder["sampler"].is_alive():
+            holder["sampler"].stop()
+    wall = time.perf_counter() - start
+    s = holder.get("sampler")
+    kernel_mib = (s.hwm_kib if s else 0) / 1024
+    children_mib = (s.children_peak_kib if s else 0) / 1024
+    return {
+        "notebook": path.name,
+        "kernel_peak_rss_mib": round(kernel_mib, 1),
+        "children_peak_rss_mib": round(children_mib, 1),
+        "peak_rss_mib": round(kernel_mib + children_mib, 1),
+        "wall_s": round(wall, 1),
+        "fits_binder_2gb": kernel_mib + children_mib < BINDER_LIMIT_MIB,
+        "error": error,
+    }
+
+
+def conditions() -> dict:
+    load = os.getloadavg()
+    import torch
+
+    return {
+        "when": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "cpus": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "load_average_1_5_15": [round(x, 2) for x in load],
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "cifar10_root": os.environ.get("CIFAR10_ROOT", "(default)"),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("notebooks", nargs="*", type=Path)
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args(argv)
+    paths = args.notebooks or notebook_paths()
+    cond = conditions()
+    print("conditions: " + ", ".join(f"{k} {v}" for k, v in cond.items()))
+    print(f"{'notebook':40s} {'peak RSS':>10s} {'(kernel':>9s} {'+ children)':>12s} {'wall':>8s}  Binder 2 GB")
+    rows = []
+    for path in paths:
+        row = measure(path)
+        rows.append(row)
+        verdict = "fits" if row["fits_binder_2gb"] else "TOO BIG"
+        print(f"{row['notebook']:40s} {row['peak_rss_mib']:7.0f} MiB {row['kernel_peak_rss_mib']:7.0f} MiB"
+              f" {row['children_peak_rss_mib']:9.0f} MiB {row['wall_s']:7.1f} s  {verdict}"
+              + (f"  FAILED: {row['error']}" if row["error"] else ""), flush=True)
+    if args.json:
+        args.json.write_text(json.dumps({"conditions": cond, "notebooks": rows}, indent=2) + "\n")
+    return 1 if any(r["error"] or not r["fits_binder_2gb"] for r in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
