@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from course_utils import calibration as cal  # noqa: E402
-from course_utils._calibration_explorer import temperature_explorer  # noqa: E402
-from course_utils.plots import plot_reliability_diagram  # noqa: E402
+from course_utils import calibration as cal
+from course_utils.plots import plot_reliability_diagram
+from course_utils.widgets import reliability_figure, temperature_explorer
 
 
 @pytest.fixture(scope="module")
@@ -39,24 +35,36 @@ def test_temperature_slider_updates_values(overconfident):
         assert ex.values[key] == pytest.approx(value, rel=1e-12), key
     assert ex.values["accuracy"] == expected(z, y, 1.0)["accuracy"]  # temperature never changes accuracy
     assert ex.values["ece"] < expected(z, y, 1.0)["ece"]  # softening helps an over-confident model
+    assert ex._renderer.full_redraws == 1  # a temperature change only moves the bars (blitting)
     ex.controls["n_bins"].value = 5
     assert ex.values["ece"] == pytest.approx(cal.expected_calibration_error(cal.apply_temperature(z, 2.0), y, 5))
+    assert ex.values["ece_at_1"] == pytest.approx(cal.expected_calibration_error(cal.apply_temperature(z, 1.0), y, 5))
+    assert ex._renderer.full_redraws == 2  # new bars: the background is redrawn once
+    assert len(ex.view.diagram.acc_bars.patches) == 5
 
 
 def test_buttons_and_image(overconfident):
     z, y = overconfident
     t_fit = cal.fit_temperature(z, y)
     ex = temperature_explorer(z, y, fitted_temperature=t_fit)
-    assert set(ex.controls) >= {"temperature", "n_bins", "reset", "fit"}
-    first_image = ex._image.value
+    assert set(ex.controls) == {"temperature", "n_bins"} and set(ex.buttons) == {"reset", "fit"}
+    first_image = ex.image.value
     assert first_image[:4] == b"\x89PNG"
-    ex.controls["fit"].click()
+    ex.buttons["fit"].click()
     assert ex.values["temperature"] == pytest.approx(t_fit)
     assert ex.values["nll"] == pytest.approx(expected(z, y, t_fit)["nll"])
-    assert ex._image.value != first_image  # the same figure was re-rendered with new bars
-    assert "ECE" in ex._readout.value and f"{ex.values['ece']:.4f}" in ex._readout.value
-    ex.controls["reset"].click()
+    assert ex.image.value != first_image  # the same figure was re-rendered with new bars
+    assert "data-key='ece'" in ex.readout.value and "ECE at T = 1" in ex.readout.value
+    ex.buttons["reset"].click()
     assert ex.values["temperature"] == 1.0
+    plt.close("all")
+
+
+def test_static_twin(overconfident):
+    z, y = overconfident
+    fig = reliability_figure(z, y, temperature=3.0, n_bins=10)
+    ax = fig.axes[0]
+    assert len(ax.containers[0].patches) == 10 and "T = 3" in ax.get_title()
     plt.close("all")
 
 
