@@ -353,6 +353,8 @@ class CalibrationRun(NamedTuple):
     after: dict  # ... at the fitted temperature
     test_logits: np.ndarray  # float64, N_test x C
     test_targets: np.ndarray  # int64, N_test
+    val_logits: np.ndarray  # float64, the held-out split that T was fitted on
+    val_targets: np.ndarray  # int64
     train_losses: np.ndarray  # per-image cross-entropy (nats, T = 1) on a sample of the training images...
     train_flipped: np.ndarray  # ...and whether each one's training label was flipped
     train_seconds: float
@@ -405,7 +407,7 @@ def calibration_run(data, *, recipe="quick", label_smoothing: float | None = Non
                      checkpoint_dir=checkpoint_dir, seed=seed, progress=progress, live_plot=False,
                      eval_each_epoch=False, log=log)
     seconds = hist.train_seconds if hist.reused_checkpoint else time.perf_counter() - t0
-    val_logits = train.predict_logits(model, x_val, tta=rec.tta)
+    val_logits = train.predict_logits(model, x_val, tta=rec.tta).double().numpy()
     temperature = fit_temperature(val_logits, y_val)
     test_logits = train.predict_logits(model, data.x_test, tta=rec.tta).double().numpy()
     y_test = data.y_test.numpy().astype(np.int64)
@@ -420,5 +422,84 @@ def calibration_run(data, *, recipe="quick", label_smoothing: float | None = Non
         name = f"ε = {eps:g}" + (f", {noise:.0%} noisy labels" if noise else "")
     return CalibrationRun(name=name, recipe=rec.name, label_smoothing=eps, noise=noise,
                           temperature=temperature, before=before, after=after, test_logits=test_logits,
-                          test_targets=y_test, train_losses=tr_losses, train_flipped=flipped[pick],
+                          test_targets=y_test, val_logits=val_logits, val_targets=y_val.numpy().astype(np.int64),
+                          train_losses=tr_losses, train_flipped=flipped[pick],
                           train_seconds=float(seconds), reused_checkpoint=hist.reused_checkpoint)
+
+
+def synthetic_logits(n: int = 2000, num_classes: int = 10, *, overconfidence: float = 1.0, scale: float = 1.5,
+                     seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Logits and labels with a known miscalibration: each label is drawn from ``softmax(z)`` (so ``z`` is
+    calibrated by construction) and the logits returned are ``overconfidence * z``. The temperature that
+    undoes it is ``overconfidence`` (up to sampling noise); 1 gives calibrated logits."""
+    for value, name in ((n, "n"), (num_classes, "num_classes")):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < (2 if name != "n" else 1):
+            raise ValueError(f"{name} must be an int >= {2 if name != 'n' else 1} (got {value!r})")
+    overconfidence = check_scalar(overconfidence, "overconfidence", low=0.0, low_open=True)
+    scale = check_scalar(scale, "scale", low=0.0)
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=(int(n), int(num_classes))) * scale
+    p = np.exp(_log_softmax(z))
+    y = np.minimum((p.cumsum(axis=1) < rng.random((int(n), 1))).sum(axis=1), int(num_classes) - 1)
+    return overconfidence * z, y.astype(np.int64)
+
+
+def checkpoint_dir():
+    """Where the calibration runs keep their checkpoints: ``$COURSE_CHECKPOINTS``, else ``checkpoints/`` at
+    the root of the course repository (shared with ``benchmarks/calibration.py``), else a user cache."""
+    import os
+    from pathlib import Path
+
+    if os.environ.get("COURSE_CHECKPOINTS"):
+        return Path(os.environ["COURSE_CHECKPOINTS"])
+    repo = Path(__file__).resolve().parents[1]
+    if (repo / "pyproject.toml").exists():
+        return repo / "checkpoints"
+    return Path.home() / ".cache" / "cross-entropy-course" / "checkpoints"
+
+
+def study_settings(data, *, fast: bool | None = None):
+    """The notebook's data and ``calibration_run`` keyword arguments, for fast or full mode.
+
+    Full mode: all of ``data``, the ``quick`` recipe, 5,000 held-out images, checkpoints reused. Fast mode
+    (``course_utils.FAST``): at most 1,000 training and 500 test images, the quick recipe shrunk to
+    2 epochs of batches of 64, 200 held-out images, no checkpoints: seconds, not minutes.
+    """
+    import dataclasses
+
+    from . import train
+
+    if fast is None:
+        from . import FAST as fast
+    if not isinstance(fast, bool):
+        raise TypeError(f"fast must be True, False or None (got {type(fast).__name__})")
+    if not fast:
+        return data, {"recipe": "quick", "n_val": VAL_SIZE, "checkpoint_dir": checkpoint_dir(),
+                      "n_train_losses": 5000, "progress": True}
+    data = subsample(data, n_train=1000, n_test=500)
+    recipe = dataclasses.replace(train.RECIPES["quick"], name="quick-fast", epochs=2, batch_size=64,
+                                 description="fast mode: the quick recipe shrunk to seconds")
+    n_val = min(200, len(data.y_train) // 5)
+    return data, {"recipe": recipe, "n_val": n_val, "checkpoint_dir": None, "n_train_losses": 500,
+                  "progress": False}
+
+
+def runs_table(runs, *, markdown: bool = False) -> str:
+    """A text (or Markdown) table of :class:`CalibrationRun` rows: T, accuracy, and ECE, NLL (nats) and
+    Brier at T = 1 and at the fitted T."""
+    rows = [r.row() if isinstance(r, CalibrationRun) else dict(r) for r in runs]
+    cols = [("run", "name", "{}"), ("T", "T", "{:.3f}"), ("accuracy", "accuracy", "{:.4f}"),
+            ("ECE", "ece", "{:.4f}"), ("ECE at T", "ece_T", "{:.4f}"), ("NLL", "nll", "{:.4f}"),
+            ("NLL at T", "nll_T", "{:.4f}"), ("Brier", "brier", "{:.4f}"), ("Brier at T", "brier_T", "{:.4f}")]
+    cells = [[fmt.format(row[key]) for _, key, fmt in cols] for row in rows]
+    heads = [head for head, _, _ in cols]
+    if markdown:
+        lines = ["| " + " | ".join(heads) + " |", "|---" + "|---:" * (len(cols) - 1) + "|"]
+        lines += ["| " + " | ".join(c) + " |" for c in cells]
+        return "\n".join(lines)
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(heads)]
+
+    def fmt_row(c: list[str]) -> str:
+        return "  ".join(x.ljust(w) if i == 0 else x.rjust(w) for i, (x, w) in enumerate(zip(c, widths, strict=True)))
+
+    return "\n".join([fmt_row(heads), *(fmt_row(c) for c in cells)])
