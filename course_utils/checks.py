@@ -208,6 +208,50 @@ def check_mean_nll_nats(fn: Callable) -> CheckResult:
 
 
 # --- 03 binary cross-entropy ---
+@register("bce_from_probs")
+def check_bce_from_probs(fn: Callable) -> CheckResult:
+    """Exercise: mean binary cross-entropy -[y ln p + (1 - y) ln(1 - p)] from probabilities, in nats."""
+    batches = [([0.8], [1.0]), ([0.2], [1.0]), ([0.9, 0.2, 0.6], [1.0, 0.0, 1.0]), ([0.5, 0.5], [0.0, 1.0]),
+               ([0.01, 0.99, 0.3, 0.7], [1.0, 1.0, 0.0, 0.0])]
+    cases = [Case((np.array(p), np.array(y)), losses.binary_cross_entropy(p, y), label=f"probs = {p}, targets = {y}")
+             for p, y in batches]
+    return run_cases("bce_from_probs", fn, cases)
+
+
+@register("bce_from_logits")
+def check_bce_from_logits(fn: Callable) -> CheckResult:
+    """Exercise: mean BCE of sigmoid(logits), computed stably from the logits, in nats (no inf, no NaN)."""
+    batches = [([0.0], [1.0]), ([2.0, -1.0, 0.5], [1.0, 0.0, 0.0]), ([1000.0], [0.0]), ([-1000.0], [1.0]),
+               ([-1000.0, 1000.0, 30.0, -30.0], [0.0, 1.0, 1.0, 0.0])]
+    cases = [Case((np.array(z), np.array(y)), losses.binary_cross_entropy_with_logits(z, y),
+                  label=f"logits = {z}, targets = {y}") for z, y in batches]
+    return run_cases("bce_from_logits", fn, cases)
+
+
+def _same_grads(got, expected) -> bool:
+    try:
+        gw, gb = got
+        return (np.allclose(np.asarray(gw, dtype=float), expected[0], rtol=1e-6, atol=1e-9)
+                and np.shape(gw) == expected[0].shape and np.allclose(float(gb), expected[1], rtol=1e-6, atol=1e-9))
+    except (TypeError, ValueError):
+        return False
+
+
+@register("logistic_regression_grad")
+def check_logistic_regression_grad(fn: Callable) -> CheckResult:
+    """Exercise: the gradient (grad_w, grad_b) of the mean BCE of sigmoid(x @ w + b) against labels y."""
+    from . import toy
+
+    cases = []
+    for n, w, b in [(5, [0.0, 0.0], 0.0), (20, [1.0, -2.0], 0.5), (50, [-3.0, 0.5], -1.0)]:
+        x, y = toy.make_blobs(n, seed=n)
+        w = np.array(w)
+        g = grads.bce_grad_logit(x @ w + b, y)
+        expected = (x.T @ g / n, float(g.mean()))
+        cases.append(Case((x, y, w, b), expected, label=f"{n} points, w = {w.tolist()}, b = {b}",
+                          compare=_same_grads))
+    return run_cases("logistic_regression_grad", fn, cases)
+
 
 # --- 04 softmax and categorical cross-entropy ---
 @register("softmax_stable")

@@ -56,6 +56,27 @@ def mean_nll_nats(probs, targets):
 
 
 # --- 03 binary cross-entropy ---
+def bce_from_probs(probs, targets):
+    """Mean binary cross-entropy -[y ln p + (1 - y) ln(1 - p)] from probabilities, in nats."""
+    p, y = np.asarray(probs, dtype=float), np.asarray(targets, dtype=float)
+    return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+
+def bce_from_logits(logits, targets):
+    """Mean BCE of sigmoid(logits) from the logits, in nats, stable at any logit.
+
+    -[y ln s + (1 - y) ln(1 - s)] with s = sigmoid(z) simplifies to max(z, 0) - z y + ln(1 + e^{-|z|}).
+    """
+    z, y = np.asarray(logits, dtype=float), np.asarray(targets, dtype=float)
+    return np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
+
+
+def logistic_regression_grad(x, y, w, b):
+    """Gradient (grad_w, grad_b) of the mean BCE of sigmoid(x @ w + b) against labels y."""
+    z = x @ w + b
+    error = 1 / (1 + np.exp(-z)) - y  # dBCE/dz = sigmoid(z) - y, per example
+    return x.T @ error / len(y), np.mean(error)
+
 
 # --- 04 softmax and categorical cross-entropy ---
 def softmax_stable(z):
