@@ -111,7 +111,7 @@ def fmt_number(x) -> str:
     return f"{x:.4f}"
 
 
-def _nice_top(x: float) -> float:
+def nice_limit(x: float) -> float:
     """A round number >= x for an axis limit (1, 2, 2.5, 5 times a power of ten)."""
     if not np.isfinite(x) or x <= 0:
         return 1.0
@@ -131,7 +131,7 @@ def fit_limit(current: float, needed: float) -> float:
     if not np.isfinite(needed) or needed <= 0:
         needed = 1e-3
     if needed * 1.05 > current or needed < current / 4:
-        return _nice_top(needed * 1.1)
+        return nice_limit(needed * 1.1)
     return current
 
 
@@ -317,8 +317,9 @@ class BinaryCurvesArtists:
     """Curves of several binary losses (or gradients) against p, with the current point marked; in place."""
 
     def __init__(self, ax, names: Sequence[str], y: int, *, which: str = "loss", p=None, params=None,
-                 grid=None, ylim=None):
+                 grid=None, ylim=None, legend_outside: bool = False, numbered_labels: bool = True):
         self.ax, self.names, self.which = ax, list(names), which
+        self.legend_outside, self.numbered_labels = legend_outside, numbered_labels
         self.table = BINARY_LOSSES if which == "loss" else BINARY_GRADS
         self.grid = np.linspace(0.001, 0.999, 400) if grid is None else np.asarray(grid, dtype=float)
         params = dict(params or {})
@@ -326,7 +327,7 @@ class BinaryCurvesArtists:
         for name in self.names:
             label, color, ls, _ = self.table[name]
             self.lines[name] = ax.plot(self.grid, np.zeros_like(self.grid), color=color, ls=ls,
-                                       label=_curve_label(self.table, name, params))[0]
+                                       label=self._label(name, params))[0]
             self.points[name] = ax.plot([], [], "o", color=color, mec="white", mew=1.0, zorder=5)[0]
         self.vline = ax.axvline(0.5, color=COLORS["neutral"], lw=1.0, ls=":", zorder=1)
         ax.set_xlim(0, 1)
@@ -338,16 +339,33 @@ class BinaryCurvesArtists:
             ax.set_ylabel("gradient (per unit of logit z)" if "bce_prob" not in self.names else "gradient")
         if ylim is not None:
             ax.set_ylim(*ylim)
-        self.legend = ax.legend(loc="upper center", fontsize="small")
+        if legend_outside:
+            self.legend = ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize="small")
+        else:
+            self.legend = ax.legend(loc="upper center", fontsize="small")
         self.update(y, p=p, params=params)
+
+    def _label(self, name: str, params: Mapping) -> str:
+        if self.numbered_labels:
+            return _curve_label(self.table, name, params)
+        return self.table[name][0].split(" (")[0] + {"focal": " (γ)", "weighted_bce": " (pos_weight)",
+                                                      "label_smoothing": " (ε)"}.get(name, "")
 
     @property
     def moving(self) -> list:
-        """The artists a move of p changes (a change of y or of a parameter redraws the curves too)."""
-        return [*self.points.values(), self.vline]
+        """What a move of p changes: the marked points and the guide line."""
+        return [self.vline, *self.points.values()]
+
+    @property
+    def slow(self) -> list:
+        """What a change of y or of a parameter changes as well: the curves and their legend."""
+        # A legend outside the axes with fixed labels never needs a redraw: it stays in the background.
+        fixed_legend = self.legend_outside and not self.numbered_labels
+        return [*self.lines.values(), *([] if fixed_legend else [self.legend])]
 
     def update(self, y: int, *, p=None, params=None) -> bool:
-        """Move the marked point; recompute the curves when y or a parameter changed (then returns True)."""
+        """Move the marked point, recomputing the curves when y or a parameter changed (then returns True).
+        The axis limits never change."""
         params = dict(params or {})
         key = (y, tuple(sorted(params.items())))
         changed = key != getattr(self, "_key", None)
@@ -355,14 +373,14 @@ class BinaryCurvesArtists:
         for name in self.names:
             if changed:
                 self.lines[name].set_ydata(binary_curve(name, self.grid, y, which=self.which, **params))
-                self.lines[name].set_label(_curve_label(self.table, name, params))
+                self.lines[name].set_label(self._label(name, params))
             if p is None:
                 self.points[name].set_data([], [])
             else:
                 val = binary_curve(name, np.array([p]), y, which=self.which, **params)
                 self.points[name].set_data([p], val)
         for text, name in zip(self.legend.get_texts(), self.names, strict=False):
-            text.set_text(_curve_label(self.table, name, params))
+            text.set_text(self._label(name, params))
         self.vline.set_xdata([p if p is not None else np.nan] * 2)
         self.vline.set_visible(p is not None)
         return changed
@@ -430,15 +448,13 @@ class BarsArtists:
         return [*self.bars, *(self.values_text if self.show_numbers else [])]
 
     def update(self, heights, *, target: int | None = None, target_color: str | None = None,
-               auto_limit: bool = False) -> bool:
-        """Move the bars; returns True when the axis limits changed."""
+               top: float | None = None) -> bool:
+        """Move the bars (and set the axis limit to ``top`` when given); returns True when the limits changed."""
         heights = np.asarray(heights, dtype=float)
-        changed = False
-        if auto_limit:
-            new_top = fit_limit(self.top, float(np.max(np.abs(heights))) * 1.25)
-            changed, self.top = new_top != self.top, new_top
-            if changed:
-                self._apply_limits()
+        changed = top is not None and top != self.top
+        if changed:
+            self.top = top
+            self._apply_limits()
         for i, (bar, h, txt) in enumerate(zip(self.bars, heights, self.values_text, strict=True)):
             bar.set_height(h)
             is_target = target is not None and i == target

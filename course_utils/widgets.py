@@ -44,7 +44,9 @@ class _View:
     """The figure of one explorer: ``draw`` builds the artists, ``update(values)`` moves them.
 
     ``update`` returns True when axis limits changed, so the live explorer redraws the background.
-    The same class draws the static twin, so the two can never disagree.
+    The same class draws the static twin, so the two can never disagree. Artists in ``moving`` are redrawn
+    on every change; artists in ``slow`` (curves that depend on a label or a parameter) only when ``update``
+    sets ``slow_changed``, over a second cached background.
     """
 
     figsize = (9.0, 3.6)
@@ -52,6 +54,8 @@ class _View:
     def __init__(self, fig: Figure, values: dict, *, live: bool = False):
         self.fig, self.live = fig, live  # live: the numbers go to the readout, not into the figure
         self.moving: list = []
+        self.slow: list = []
+        self.slow_changed = False
         self.draw(values)
         self.update(values)
 
@@ -68,12 +72,22 @@ class _Renderer:
     def __init__(self, fig: Figure, view: _View):
         self.fig, self.view = fig, view
         self.canvas = FigureCanvasAgg(fig)
-        self._background = None
+        self._background = None  # the axes without any moving artist
+        self._with_slow = None  # ... plus the slow layer
         self.full_redraws = 0
 
+    def _draw(self, artists) -> None:
+        for artist in artists:
+            if artist.get_visible():
+                self.fig.draw_artist(artist)
+
     def render(self, *, full: bool = False) -> bytes:
-        for artist in self.view.moving:
+        view = self.view
+        slow = list(getattr(view, "slow", []))
+        for artist in (*view.moving, *slow):
             artist.set_animated(True)
+        slow_changed = getattr(view, "slow_changed", False)
+        view.slow_changed = False
         if full or self._background is None:
             self.canvas.draw()  # lays out (once), then draws everything that is not animated
             if self.fig.get_layout_engine() is not None:
@@ -81,11 +95,14 @@ class _Renderer:
                 self.canvas.draw()
             self._background = self.canvas.copy_from_bbox(self.fig.bbox)
             self.full_redraws += 1
-        else:
+            slow_changed = True
+        if slow and (slow_changed or self._with_slow is None):
             self.canvas.restore_region(self._background)
-        for artist in self.view.moving:
-            if artist.get_visible():
-                self.fig.draw_artist(artist)
+            self._draw(slow)
+            self._with_slow = self.canvas.copy_from_bbox(self.fig.bbox)
+        else:
+            self.canvas.restore_region(self._with_slow if slow else self._background)
+        self._draw(view.moving)
         return self.png()
 
     def png(self) -> bytes:
@@ -336,10 +353,11 @@ class _BinaryView(_View):
         self.loss_title = ax_loss.set_title("")
         self.grad_title = ax_grad.set_title("")
         self.moving = self.loss.moving + self.grad.moving
+        self.slow = self.loss.slow + self.grad.slow + [self.loss_title]
 
     def update(self, values: dict) -> bool:
         y, p = values["y"], values["p"]
-        changed = self.loss.update(y, p=p) | self.grad.update(y, p=p)
+        self.slow_changed = self.loss.update(y, p=p) | self.grad.update(y, p=p)
         if self.live:  # the readout carries the numbers
             self.loss_title.set_text(f"loss when the true label is y = {y}")
             self.grad_title.set_text("gradient w.r.t. the logit z = logit(p)")
@@ -348,7 +366,7 @@ class _BinaryView(_View):
                                      f"MSE = {plots.fmt_number(values['mse'])}")
             self.grad_title.set_text(f"∂BCE/∂z = {plots.fmt_number(values['bce_grad_logit'])}, "
                                      f"∂MSE/∂z = {plots.fmt_number(values['mse_grad_logit'])}")
-        return changed
+        return False
 
 
 def _binary_readout(v: dict) -> list:
@@ -423,8 +441,10 @@ class _SoftmaxView(_View):
         else:
             self.g_title.set_text(f"T = {values['temperature']:.3g}, target {values['target']}: "
                                   f"loss = {plots.fmt_number(values['loss'])} nats")
-        return self.grad.update(values["grad"], target=values["target"], target_color=plots.COLORS["true"],
-                                auto_limit=True)
+        # |∂loss/∂z_i| <= 1/T: a scale fixed by T alone, so moving a logit never rescales the axes, and the
+        # shrinking gradient at high temperature shows.
+        top = plots.nice_limit(1.05 * max(1.0, 1.0 / values["temperature"]))
+        return self.grad.update(values["grad"], target=values["target"], target_color=plots.COLORS["true"], top=top)
 
 
 def _softmax_readout(v: dict) -> list:
@@ -501,21 +521,23 @@ class _LossFamilyView(_View):
     def draw(self, values: dict) -> None:
         ax = self.fig.subplots(1, 1)
         self.curves = plots.BinaryCurvesArtists(ax, LOSS_FAMILY, 1, which="loss", p=values["p"],
-                                                params=self._params(values), ylim=(0, 5))
+                                                params=self._params(values), ylim=(0, 5), legend_outside=True,
+                                                numbered_labels=not self.live)  # live: numbers in the readout
         ax.set_xlabel("predicted probability of the true class, p")
         ax.set_ylabel("loss (nats; hinge in margin units)")
         self.title = ax.set_title("")
         self.moving = self.curves.moving
+        self.slow = self.curves.slow
 
     @staticmethod
     def _params(values: dict) -> dict:
         return {k: values[k] for k in ("gamma", "pos_weight", "label_smoothing")}
 
     def update(self, values: dict) -> bool:
-        changed = self.curves.update(1, p=values["p"], params=self._params(values))
+        self.slow_changed = self.curves.update(1, p=values["p"], params=self._params(values))
         self.title.set_text("one example of the true class" if self.live else
                             f"one example of the true class, predicted with p = {values['p']:.3g}")
-        return changed
+        return False
 
 
 def _loss_family_readout(v: dict) -> list:
