@@ -314,6 +314,49 @@ def check_grad_softmax_ce(fn: Callable) -> CheckResult:
 
 
 # --- 06 the loss family ---
+@register("binary_hinge")
+def check_binary_hinge(fn: Callable) -> CheckResult:
+    """Exercise: the mean binary hinge loss max(0, 1 - y·s) for scores s and labels y in {-1, +1}."""
+    from . import experiments
+
+    inputs = [([2.0], [1.0]), ([0.5], [1.0]), ([0.5, -3.0, 1.0], [-1.0, -1.0, 1.0]), ([-4.0, 0.0], [1.0, -1.0])]
+    cases = [Case((np.array(s), np.array(y)), experiments.binary_hinge_loss(s, y), label=f"s = {s}, y = {y}")
+             for s, y in inputs]
+    return run_cases("binary_hinge", fn, cases)
+
+
+@register("binary_focal_loss")
+def check_binary_focal_loss(fn: Callable) -> CheckResult:
+    """Exercise: the mean binary focal loss -(1 - p_t)^γ log p_t (no α) for logits, labels in {0, 1} and γ."""
+    inputs = [([0.0], [1.0], 2.0), ([3.0, -2.0], [1.0, 0.0], 2.0), ([3.0, -2.0], [0.0, 1.0], 2.0),
+              ([1.5, -0.5, 4.0], [1.0, 1.0, 0.0], 0.0), ([40.0, -40.0], [0.0, 1.0], 5.0)]
+    cases = [Case((np.array(z), np.array(y), g), losses.sigmoid_focal_loss(z, y, alpha=-1.0, gamma=g),
+                  label=f"z = {z}, y = {y}, γ = {g}") for z, y, g in inputs]
+    return run_cases("binary_focal_loss", fn, cases)
+
+
+@register("smooth_labels")
+def check_smooth_labels(fn: Callable) -> CheckResult:
+    """Exercise: label smoothing, class indices -> (N, K) targets (1 - ε) · one-hot + ε / K."""
+    from . import experiments
+
+    inputs = [([0], 3, 0.1), ([2, 0, 1], 3, 0.2), ([1, 1], 10, 0.0), ([4], 5, 1.0)]
+    cases = [Case((np.array(y), k, e), experiments.smoothed_targets(y, k, e), label=f"y = {y}, K = {k}, ε = {e}")
+             for y, k, e in inputs]
+    return run_cases("smooth_labels", fn, cases)
+
+
+@register("weighted_mean_ce")
+def check_weighted_mean_ce(fn: Callable) -> CheckResult:
+    """Exercise: class-weighted cross-entropy with PyTorch's 'mean': sum_i w[y_i] loss_i / sum_i w[y_i]."""
+    inputs = [([[2.0, 1.0, 0.1]], [0], [1.0, 1.0, 1.0]),
+              ([[2.0, 1.0, 0.1], [0.5, 2.5, -1.0], [0.0, 0.0, 3.0]], [0, 1, 2], [1.0, 1.0, 10.0]),
+              ([[2.0, 1.0, 0.1], [0.5, 2.5, -1.0]], [2, 2], [1.0, 1.0, 5.0]),
+              ([[1000.0, 0.0], [0.0, 1000.0]], [1, 1], [0.5, 2.0])]
+    cases = [Case((np.array(z), np.array(y), np.array(w)), losses.categorical_cross_entropy(z, y, weight=w),
+                  label=f"logits = {z}, y = {y}, weight = {w}") for z, y, w in inputs]
+    return run_cases("weighted_mean_ce", fn, cases)
+
 
 # --- 07 training a CIFAR-10 CNN ---
 

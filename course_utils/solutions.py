@@ -135,6 +135,43 @@ def grad_softmax_ce(logits, targets):
 
 
 # --- 06 the loss family ---
+def binary_hinge(scores, labels):
+    """Mean binary hinge loss max(0, 1 - y·s) for scores s and labels y in {-1, +1}."""
+    s = np.asarray(scores, dtype=float)
+    y = np.asarray(labels, dtype=float)
+    return np.maximum(0.0, 1.0 - y * s).mean()
+
+
+def binary_focal_loss(logits, targets, gamma):
+    """Mean binary focal loss -(1 - p_t)^γ log p_t, p_t the probability of the true label (no α weighting)."""
+    z = np.asarray(logits, dtype=float)
+    y = np.asarray(targets, dtype=float)
+    log_p = np.minimum(z, 0) - np.log1p(np.exp(-np.abs(z)))  # log σ(z), stable
+    log_1mp = np.minimum(-z, 0) - np.log1p(np.exp(-np.abs(z)))  # log σ(-z) = log(1 - σ(z))
+    log_pt = y * log_p + (1 - y) * log_1mp
+    one_minus_pt = -np.expm1(log_pt)  # 1 - p_t without cancellation
+    modulator = np.ones_like(one_minus_pt) if gamma == 0 else one_minus_pt**gamma
+    return (-modulator * log_pt).mean()
+
+
+def smooth_labels(labels, num_classes, epsilon):
+    """Class indices -> (N, K) smoothed targets (1 - ε) · one-hot + ε / K."""
+    y = np.asarray(labels)
+    one_hot = np.zeros((len(y), num_classes))
+    one_hot[np.arange(len(y)), y] = 1.0
+    return (1 - epsilon) * one_hot + epsilon / num_classes
+
+
+def weighted_mean_ce(logits, targets, weight):
+    """Class-weighted cross-entropy (nats) averaged as PyTorch does: sum_i w[y_i] loss_i / sum_i w[y_i]."""
+    z = np.asarray(logits, dtype=float)
+    y = np.asarray(targets)
+    w = np.asarray(weight, dtype=float)
+    m = z.max(axis=-1, keepdims=True)
+    log_probs = z - m - np.log(np.exp(z - m).sum(axis=-1, keepdims=True))
+    per_sample = -log_probs[np.arange(len(y)), y]
+    return (w[y] * per_sample).sum() / w[y].sum()
+
 
 # --- 07 training a CIFAR-10 CNN ---
 
