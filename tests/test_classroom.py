@@ -44,3 +44,21 @@ def test_the_argument_wins_over_the_environment(monkeypatch, normal):
 @pytest.mark.parametrize("value", ["0", "", "no"])
 def test_projector_mode_is_off_unless_asked(monkeypatch, normal, value):
     assert _style(monkeypatch, value) == normal
+
+
+def test_teachers_guide_covers_every_notebook_with_its_own_time():
+    import re
+    from pathlib import Path
+
+    import nbformat
+
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    guide = readme[readme.index("## For teachers"):]
+    for path in sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        row = re.search(rf"^\| {path.name[:2]} \|.*\| (\d+) min \|$", guide, re.M)
+        assert row, f"the teacher's guide has no row for {path.name}"
+        text = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
+        minutes = re.search(r"\*\*Time:\*\*\s*about (\d+) minutes", text)
+        if minutes:
+            assert row.group(1) == minutes.group(1), f"{path.name}: {minutes.group(1)} min, the guide: {row.group(1)}"

@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "site", help="where the site goes (default: site/)")
     parser.add_argument("--executed", type=Path, help="render the notebooks already executed in this folder")
     parser.add_argument("--fast", action="store_true", help="fast mode (also: COURSE_FAST=1)")
-    parser.add_argument("--workers", type=int, default=1, help="kernels at a time (default 1)")
+    parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="kernels at once")
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every notebooks/NN_*.ipynb")
     args = parser.parse_args(argv)
     fast = args.fast or os.environ.get("COURSE_FAST", "").strip().lower() in {"1", "true", "yes", "on"}
