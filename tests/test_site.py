@@ -153,3 +153,91 @@ def test_the_required_decks_are_among_them():
     missing = [n for n in NOTEBOOKS_WITH_SLIDES_REQUIRED if n not in present]
     if missing:
         pytest.skip(f"notebooks {missing} have not landed yet")
+
+
+# --- the explorers' initial view, in a real browser ---
+# A page loads the widget renderer (@jupyter-widgets/html-manager) and require.js from a CDN. The test serves
+# them from the npm registry's packages instead (fetched once per run with `npm pack`), so it checks offline
+# that the embedded state really draws each explorer, image included.
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+NPM_PACKAGES = {"html-manager": "@jupyter-widgets/html-manager@1", "requirejs": "requirejs@2"}
+
+
+@pytest.fixture(scope="session")
+def widget_renderer(tmp_path_factory):
+    """Local copies of the scripts a page fetches from its CDN: {"html-manager": dist/, "requirejs": file}."""
+    import os
+    import shutil
+    import subprocess
+    import tarfile
+
+    chromium = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        if os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}:
+            pytest.fail("Chromium not found (CI=true: the browser tests must run in CI)", pytrace=False)
+        pytest.skip("Chromium not found (install Debian's chromium package, or set CHROMIUM_PATH)")
+    npm = shutil.which("npm")
+    if not npm:
+        pytest.skip("npm not found: cannot fetch the widget renderer to check the explorers' initial view")
+    folder = tmp_path_factory.mktemp("npm")
+    found = {}
+    for key, spec in NPM_PACKAGES.items():
+        try:
+            done = subprocess.run([npm, "pack", spec, "--silent"], cwd=folder, capture_output=True, text=True,
+                                  timeout=180)
+        except subprocess.TimeoutExpired:
+            pytest.skip(f"npm pack {spec} timed out")
+        if done.returncode:
+            pytest.skip(f"npm pack {spec} failed: {done.stderr.strip()[-300:]}")
+        with tarfile.open(folder / done.stdout.strip().splitlines()[-1]) as tar:
+            tar.extractall(folder / key, filter="data")
+        found[key] = folder / key / "package"
+    return {"chromium": chromium, "html-manager": found["html-manager"] / "dist",
+            "requirejs": found["requirejs"] / "require.js"}
+
+
+@pytest.fixture(scope="session")
+def browser(widget_renderer):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=widget_renderer["chromium"], args=CHROMIUM_FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("stem", STEMS)
+def test_explorers_show_their_initial_view_in_a_browser(site, executed_notebooks, widget_renderer, browser, stem):
+    nb = _executed(executed_notebooks, stem)
+    views = sum(1 for c in nb.cells if c.cell_type == "code" for o in c.outputs if WIDGET_VIEW in o.get("data", {}))
+    if not views:
+        pytest.skip("no widgets in this notebook")
+
+    def serve(route):
+        url = route.request.url
+        if re.search(r"require(\.min)?\.js", url):
+            return route.fulfill(path=str(widget_renderer["requirejs"]), content_type="application/javascript")
+        match = re.search(r"html-manager@[^/]*/dist/([\w.-]+)$", url)
+        if match and (widget_renderer["html-manager"] / match.group(1)).is_file():
+            return route.fulfill(path=str(widget_renderer["html-manager"] / match.group(1)))
+        return route.continue_() if url.startswith("file:") else route.abort()
+
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    try:
+        page.route("**/*", serve)
+        page.goto((site / "notebooks" / f"{stem}.html").as_uri(), wait_until="load")
+        script = f'script[type="{WIDGET_VIEW}"]'
+        page.wait_for_function(
+            f"""() => [...document.querySelectorAll('{script}')].every(
+                   s => s.parentElement.querySelector('.jupyter-widgets, .widget-box, .widget-inline-hbox'))""",
+            timeout=60_000,
+        )
+        images = page.eval_on_selector_all("img.widget-image", "els => els.map(e => [e.complete, e.naturalWidth])")
+        assert all(done and width > 0 for done, width in images), f"explorer images that did not draw: {images}"
+        rendered = page.eval_on_selector_all(script, "els => els.length")
+        assert rendered == views
+    finally:
+        page.close()
