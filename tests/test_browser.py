@@ -140,16 +140,23 @@ def _press_right_on_slider(page, explorer: str, index: int):
     handle.focus()
     assert handle.evaluate("el => el === document.activeElement"), "the slider handle did not take the focus"
     page.keyboard.press("ArrowRight")
-    page.wait_for_function("([el, old]) => el.textContent.trim() !== old", arg=[readout.element_handle(), before],
-                           timeout=10_000)
-    return before, readout.inner_text().strip()
+    return before, _wait_for_change(readout, before, 10)
+
+
+def _wait_for_change(locator, old: str, timeout_s: float) -> str:
+    """Poll a locator (re-resolved each time: a widget may replace its DOM nodes) until its text changes."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        text = locator.inner_text().strip()
+        if text != old:
+            return text
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{locator} still reads {old!r} after {timeout_s} s")
+        time.sleep(0.05)
 
 
 def _wait_for_value(page, explorer: str, key: str, old: str) -> str:
-    loc = page.locator(f".ce-{explorer}-explorer .ce-value[data-key='{key}']")
-    page.wait_for_function("([el, old]) => el.textContent.trim() !== old", arg=[loc.element_handle(), old],
-                           timeout=15_000)
-    return loc.inner_text().strip()
+    return _wait_for_change(page.locator(f".ce-{explorer}-explorer .ce-value[data-key='{key}']"), old, 15)
 
 
 def test_explorers_follow_the_keyboard_in_jupyterlab(tmp_path):
