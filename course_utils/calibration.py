@@ -463,7 +463,7 @@ def study_settings(data, *, fast: bool | None = None):
 
     Full mode: all of ``data``, the ``quick`` recipe, 5,000 held-out images, checkpoints reused. Fast mode
     (``course_utils.FAST``): at most 1,000 training and 500 test images, the quick recipe shrunk to
-    2 epochs of batches of 64, 200 held-out images, no checkpoints: seconds, not minutes.
+    1 epoch of batches of 64, 200 held-out images, no checkpoints: seconds, not minutes.
     """
     import dataclasses
 
@@ -477,7 +477,7 @@ def study_settings(data, *, fast: bool | None = None):
         return data, {"recipe": "quick", "n_val": VAL_SIZE, "checkpoint_dir": checkpoint_dir(),
                       "n_train_losses": 5000, "progress": True}
     data = subsample(data, n_train=1000, n_test=500)
-    recipe = dataclasses.replace(train.RECIPES["quick"], name="quick-fast", epochs=2, batch_size=64,
+    recipe = dataclasses.replace(train.RECIPES["quick"], name="quick-fast", epochs=1, batch_size=64,
                                  description="fast mode: the quick recipe shrunk to seconds")
     n_val = min(200, len(data.y_train) // 5)
     return data, {"recipe": recipe, "n_val": n_val, "checkpoint_dir": None, "n_train_losses": 500,
