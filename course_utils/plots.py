@@ -636,3 +636,31 @@ def plot_reliability_diagram(bins, ax=None, *, title: str | None = None, show_ec
     if title:
         ax.set_title(title)
     return ax
+
+
+def plot_loss_histogram(groups, ax=None, *, colors=None, bins=40, title: str | None = None):
+    """Overlaid histograms of per-sample losses (nats), one per group: ``groups`` maps a label to an array.
+    Each histogram is normalised to its group's size (density), so groups of different sizes compare."""
+    import matplotlib.pyplot as plt
+
+    if not isinstance(groups, Mapping) or not groups:
+        raise TypeError("groups must be a non-empty dict {label: per-sample losses}")
+    arrays = {label: as_float(v, f"groups[{label!r}]", min_ndim=1, allow_inf=True).ravel()
+              for label, v in groups.items()}
+    finite = np.concatenate([a[np.isfinite(a)] for a in arrays.values()])
+    top = float(finite.max()) if finite.size else 1.0
+    edges = np.linspace(0.0, max(top, 1e-6), bins + 1) if np.isscalar(bins) else np.asarray(bins)
+    default = [COLORS[k] for k in ("true", "loss", "other", "accent", "pred")]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.4, 3.8))
+    for i, (label, a) in enumerate(arrays.items()):
+        color = (colors or {}).get(label, default[i % len(default)])
+        ax.hist(np.clip(a, edges[0], edges[-1]), bins=edges, density=True, histtype="stepfilled", alpha=0.35,
+                color=color, edgecolor=color, linewidth=1.5,
+                label=f"{label} (n = {a.size:,}, mean {np.mean(a):.3f} nats)")
+    ax.set_xlabel("per-sample cross-entropy (nats)")
+    ax.set_ylabel("density")
+    ax.legend(fontsize="small")
+    if title:
+        ax.set_title(title)
+    return ax
