@@ -361,3 +361,64 @@ def check_weighted_mean_ce(fn: Callable) -> CheckResult:
 # --- 07 training a CIFAR-10 CNN ---
 
 # --- 08 calibration ---
+def _calibration_data(n: int = 300, c: int = 4, scale: float = 3.0, seed: int = 0):
+    """Logits and labels for the calibration checks: labels drawn from softmax(logits / scale), so the
+    logits are over-confident by ``scale`` (under-confident when ``scale`` < 1)."""
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=(n, c)) * 1.5
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    y = np.minimum((p.cumsum(axis=1) < rng.random((n, 1))).sum(axis=1), c - 1)
+    return z * scale, y
+
+
+_P4 = np.array([[0.9, 0.1], [0.6, 0.4], [0.3, 0.7], [0.8, 0.2]])
+_Y4 = np.array([0, 1, 1, 0])
+
+
+@register("ece")
+def check_ece(fn: Callable) -> CheckResult:
+    """Exercise: the expected calibration error, with equal-width bins closed on the right."""
+    from . import calibration
+
+    z, y = _calibration_data()
+    p = calibration.apply_temperature(z, 1.0)
+    edge_p, edge_y = np.array([[0.5, 0.5], [0.6, 0.4]]), np.array([0, 1])
+    inputs = [((_P4, _Y4), 5, "the worked example: 4 samples, 5 bins"),
+              ((edge_p, edge_y), 2, "confidence 0.5 on an edge belongs to the bin [0, 0.5] (2 bins)"),
+              ((p, y), 15, "300 over-confident predictions, 15 bins"),
+              ((p, y), 1, "the same, 1 bin: |mean confidence - accuracy|")]
+    cases = [Case(args, calibration.expected_calibration_error(*args, n_bins=b), label=label,
+                  kwargs={"n_bins": b}, rtol=1e-9) for args, b, label in inputs]
+    return run_cases("ece", fn, cases)
+
+
+@register("brier")
+def check_brier(fn: Callable) -> CheckResult:
+    """Exercise: the mean Brier score, sum over classes of (probability - one-hot)^2."""
+    from . import calibration
+
+    z, y = _calibration_data(seed=1)
+    p = calibration.apply_temperature(z, 1.0)
+    inputs = [((_P4, _Y4), "the worked example: 4 samples"),
+              ((np.eye(3), np.arange(3)), "certain and right: 0"),
+              ((np.eye(3), np.array([1, 2, 0])), "certain and wrong: 2, the maximum"),
+              ((np.full((10, 10), 0.1), np.arange(10)), "uniform over 10 classes: 0.9"),
+              ((p, y), "300 over-confident predictions")]
+    cases = [Case(args, calibration.brier_score(*args), label=label, rtol=1e-9) for args, label in inputs]
+    return run_cases("brier", fn, cases)
+
+
+@register("best_temperature")
+def check_best_temperature(fn: Callable) -> CheckResult:
+    """Exercise: the temperature minimising the NLL of softmax(logits / T), to within 1%."""
+    from . import calibration
+
+    inputs = [(3.0, 0, "logits 3x over-confident"), (0.5, 1, "logits 2x under-confident"),
+              (1.0, 2, "calibrated logits")]
+    cases = []
+    for scale, seed, label in inputs:
+        z, y = _calibration_data(n=1000, scale=scale, seed=seed)
+        cases.append(Case((z, y), calibration.fit_temperature(z, y), label=f"{label} (1,000 samples)",
+                          rtol=0.01))
+    return run_cases("best_temperature", fn, cases)

@@ -176,3 +176,42 @@ def weighted_mean_ce(logits, targets, weight):
 # --- 07 training a CIFAR-10 CNN ---
 
 # --- 08 calibration ---
+def ece(probs, targets, n_bins=15):
+    """Expected calibration error: bin the top-class confidence into n_bins equal-width bins (lo, hi]
+    (the first also holds 0); ECE = sum over bins of (share of samples) * |accuracy - mean confidence|."""
+    probs = np.asarray(probs, dtype=float)
+    targets = np.asarray(targets)
+    confidence = probs.max(axis=1)
+    correct = probs.argmax(axis=1) == targets
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    total = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        in_bin = (confidence > lo) & (confidence <= hi) if lo > 0 else confidence <= hi
+        if in_bin.any():  # an empty bin adds nothing
+            total += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
+    return total
+
+
+def brier(probs, targets):
+    """Mean Brier score: for each sample, sum over classes of (probability - one-hot target)^2."""
+    probs = np.asarray(probs, dtype=float)
+    one_hot = np.eye(probs.shape[1])[np.asarray(targets)]
+    return ((probs - one_hot) ** 2).sum(axis=1).mean()
+
+
+def best_temperature(logits, targets):
+    """The T that minimises the mean NLL (nats) of softmax(logits / T): a grid search over log T, then a
+    finer grid around the best point."""
+    z = np.asarray(logits, dtype=float)
+    y = np.asarray(targets)
+
+    def nll(t):
+        s = z / t
+        s = s - s.max(axis=1, keepdims=True)
+        log_probs = s - np.log(np.exp(s).sum(axis=1, keepdims=True))
+        return -log_probs[np.arange(len(y)), y].mean()
+
+    coarse = np.geomspace(0.05, 20, 121)  # neighbours differ by 5%
+    best = coarse[np.argmin([nll(t) for t in coarse])]
+    fine = np.geomspace(best / 1.05, best * 1.05, 101)  # ... and here by 0.1%
+    return fine[np.argmin([nll(t) for t in fine])]
