@@ -393,6 +393,8 @@ def calibration_run(data, *, recipe="quick", label_smoothing: float | None = Non
 
     n_bins = _check_n_bins(n_bins)
     noise = check_scalar(noise, "noise", low=0.0, high=1.0, high_open=True)
+    if isinstance(n_train_losses, bool) or not isinstance(n_train_losses, numbers.Integral) or n_train_losses < 0:
+        raise ValueError(f"n_train_losses must be an int >= 0 (got {n_train_losses!r})")
     rec = train._get_recipe(recipe)
     eps = rec.label_smoothing if label_smoothing is None else float(label_smoothing)
     train_data, x_val, y_val = split_validation(data, n_val, seed=seed)
@@ -415,9 +417,11 @@ def calibration_run(data, *, recipe="quick", label_smoothing: float | None = Non
     after = calibration_metrics(apply_temperature(test_logits, temperature), y_test, n_bins)
     rng = np.random.default_rng(seed)
     pick = np.sort(rng.permutation(len(flipped))[: min(n_train_losses, len(flipped))])
-    tr_logits = train.predict_logits(model, train_data.x_train[pick], tta=rec.tta).double().numpy()
-    tr_losses = negative_log_likelihood(apply_temperature(tr_logits, 1.0),
-                                        train_data.y_train[pick].numpy(), reduction="none")
+    tr_losses = np.zeros(0)
+    if pick.size:
+        tr_logits = train.predict_logits(model, train_data.x_train[pick], tta=rec.tta).double().numpy()
+        tr_losses = negative_log_likelihood(apply_temperature(tr_logits, 1.0),
+                                            train_data.y_train[pick].numpy(), reduction="none")
     if name is None:
         name = f"ε = {eps:g}" + (f", {noise:.0%} noisy labels" if noise else "")
     return CalibrationRun(name=name, recipe=rec.name, label_smoothing=eps, noise=noise,

@@ -70,6 +70,8 @@ def test_calibration_run_end_to_end_and_checkpoint_reuse(fixture_data, tmp_path)
     assert not run.reused_checkpoint
     again = cal.calibration_run(fixture_data, label_smoothing=0.0, **kw)
     assert again.reused_checkpoint and again.temperature == pytest.approx(run.temperature)
+    skip = cal.calibration_run(fixture_data, label_smoothing=0.0, **{**kw, "n_train_losses": 0})
+    assert skip.reused_checkpoint and skip.train_losses.shape == (0,) and skip.train_flipped.shape == (0,)
     noisy = cal.calibration_run(fixture_data, label_smoothing=0.1, noise=0.25, **{**kw, "checkpoint_dir": None})
     assert noisy.name == "ε = 0.1, 25% noisy labels" and 0.1 < noisy.train_flipped.mean() < 0.45
     table = cal.runs_table([run, noisy])
