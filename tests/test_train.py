@@ -1,0 +1,161 @@
+"""course_utils.models and course_utils.train on tiny data: overfitting, checkpoints, resume, evaluation."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import pytest
+import torch
+
+from course_utils import data as cdata
+from course_utils import models, train
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny batches gain nothing from more threads, and a busy machine punishes oversubscription."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+# No augmentation or smoothing, small batches: a recipe that can memorise a handful of images.
+MEMORISE = dataclasses.replace(train.RECIPES["quick"], name="memorise", epochs=20, batch_size=16, lr=0.05,
+                               label_smoothing=0.0, translate=0, flip=False, weight_decay=0.0, warmup=0.1)
+TINY = dataclasses.replace(train.RECIPES["quick"], name="tiny", epochs=2, batch_size=20, lr=0.05)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    root = cdata.make_fixture(tmp_path_factory.mktemp("cifar"), n_train=100, n_test=40, seed=2)
+    return cdata.load_cifar10(root, download=False, verify=False)
+
+
+def _same_state(a: torch.nn.Module, b: torch.nn.Module) -> bool:
+    sa, sb = a.state_dict(), b.state_dict()
+    return sa.keys() == sb.keys() and all(torch.allclose(sa[k].float(), sb[k].float(), atol=1e-6) for k in sa)
+
+
+def test_recipes_and_models_exist():
+    assert {"tutorial", "quick", "standard", "full"} <= set(train.RECIPES)
+    for recipe in train.RECIPES.values():
+        model = models.make_model(recipe.model)
+        assert model(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
+    assert models.make_model("quick", num_classes=3)(torch.zeros(1, 3, 32, 32)).shape == (1, 3)
+    assert _same_state(models.make_model("quick", seed=1), models.make_model("quick", seed=1))
+    assert not _same_state(models.make_model("quick", seed=1), models.make_model("quick", seed=2))
+
+
+@pytest.mark.parametrize("kwargs, exc, word", [
+    ({"name": "resnet"}, ValueError, "name"), ({"name": 3}, TypeError, "name"),
+    ({"num_classes": 1}, ValueError, "num_classes"), ({"seed": 1.5}, TypeError, "seed"),
+])
+def test_make_model_validates(kwargs, exc, word):
+    with pytest.raises(exc, match=word):
+        models.make_model(**kwargs)
+
+
+def test_initial_loss_is_about_ln_10(tiny):
+    ev = train.evaluate(models.make_model("quick"), tiny.x_test, tiny.y_test, tta=False)
+    assert abs(ev.loss - math.log(10)) < 0.15
+
+
+def test_overfits_64_images(tiny):
+    g = torch.Generator().manual_seed(0)
+    x = tiny.x_train[:64]
+    y = torch.randint(0, 10, (64,), generator=g)  # random labels: only memorising can fit them
+    small = tiny._replace(x_train=x, y_train=y, x_test=x[:0], y_test=y[:0])
+    model = models.make_model("quick")
+    hist = train.fit(model, small, recipe=MEMORISE, progress=False, live_plot=False, device="cpu")
+    assert hist.finished and hist.train_loss[-1] < hist.train_loss[0]
+    assert train.evaluate(model, x, y, tta=False).accuracy >= 0.95
+
+
+def test_checkpoint_resume_matches_an_uninterrupted_run(tiny, tmp_path):
+    kwargs = dict(recipe=TINY, progress=False, live_plot=False, device="cpu", seed=3)
+    straight = models.make_model("quick")
+    h_straight = train.fit(straight, tiny, checkpoint_dir=tmp_path / "a", **kwargs)
+
+    class Interrupt(Exception):
+        pass
+
+    def stop_after_first_epoch(line):
+        raise Interrupt
+
+    first = models.make_model("quick")
+    with pytest.raises(Interrupt):
+        train.fit(first, tiny, checkpoint_dir=tmp_path / "b", log=stop_after_first_epoch, **kwargs)
+    resumed = models.make_model("quick")  # as after a kernel restart
+    lines = []
+    h_resumed = train.fit(resumed, tiny, checkpoint_dir=tmp_path / "b", log=lines.append, **kwargs)
+    assert lines[0].startswith("resuming from epoch 1")
+    assert _same_state(straight, resumed)
+    assert h_resumed.epoch == h_straight.epoch == [1, 2]
+    assert h_resumed.step_loss == pytest.approx(h_straight.step_loss, abs=1e-5)
+
+    again = models.make_model("quick", seed=99)
+    h_again = train.fit(again, tiny, checkpoint_dir=tmp_path / "b", **kwargs)
+    assert h_again.reused_checkpoint and h_again.finished and _same_state(again, straight)
+
+
+def test_overrides_get_their_own_checkpoint(tiny, tmp_path):
+    model = models.make_model("quick")
+    paths = {
+        train.checkpoint_path(tmp_path, model, tiny, recipe="quick"),
+        train.checkpoint_path(tmp_path, model, tiny, recipe="quick", label_smoothing=0.0),
+        train.checkpoint_path(tmp_path, model, tiny, recipe="quick", label_smoothing=0.1),
+        train.checkpoint_path(tmp_path, model, tiny, recipe="quick", epochs=1),
+        train.checkpoint_path(tmp_path, model, tiny._replace(y_train=cdata.flip_labels(tiny.y_train, 0.2)),
+                              recipe="quick"),
+    }
+    assert len(paths) == 5
+
+
+def test_label_smoothing_override_and_noisy_labels_train(tiny):
+    noisy = tiny._replace(y_train=cdata.flip_labels(tiny.y_train, 0.2))
+    hist = train.fit(models.make_model("quick"), noisy, recipe=TINY, epochs=1, label_smoothing=0.0,
+                     progress=False, live_plot=False, device="cpu")
+    assert hist.epoch == [1] and math.isfinite(hist.train_loss[0]) and hist.finished
+
+
+def test_time_budget_stops_early(tiny):
+    hist = train.fit(models.make_model("quick"), tiny, recipe=TINY, epochs=50, time_budget_s=0.5,
+                     progress=False, live_plot=False, device="cpu", eval_each_epoch=False)
+    assert hist.stopped_by_budget and hist.finished and len(hist.epoch) < 50
+
+
+def test_evaluate_is_consistent(tiny):
+    model = models.make_model("quick")
+    ev = train.evaluate(model, tiny.x_test, tiny.y_test)
+    n = len(tiny.y_test)
+    assert ev.probs.shape == (n, 10) and torch.allclose(ev.probs.sum(1), torch.ones(n), atol=1e-5)
+    assert int(ev.confusion.sum()) == n and torch.equal(ev.confusion.sum(1), torch.bincount(tiny.y_test, minlength=10))
+    assert ev.accuracy == pytest.approx(float(ev.confusion.diagonal().sum()) / n)
+    per_class = ev.confusion.diagonal().double() / ev.confusion.sum(1).double()
+    assert torch.allclose(ev.per_class_accuracy, per_class, equal_nan=True)
+    assert torch.allclose(ev.losses, -ev.probs.log()[torch.arange(n), tiny.y_test], atol=1e-4)
+    assert ev.loss == pytest.approx(float(ev.losses.mean()))
+    flipped = train.evaluate(model, tiny.x_test.flip(-1), tiny.y_test)
+    assert torch.allclose(ev.logits, flipped.logits, atol=1e-4)  # TTA averages over the mirror image
+
+
+@pytest.mark.parametrize("kwargs, exc, word", [
+    ({"recipe": "huge"}, ValueError, "recipe"), ({"epochs": 0}, ValueError, "epochs"),
+    ({"label_smoothing": 1.5}, ValueError, "label_smoothing"), ({"time_budget_s": -1}, ValueError, "time_budget"),
+    ({"seed": "0"}, TypeError, "seed"),
+])
+def test_fit_validates(tiny, kwargs, exc, word):
+    with pytest.raises(exc, match=word):
+        train.fit(models.make_model("quick"), tiny, progress=False, **kwargs)
+
+
+def test_fit_rejects_float_images(tiny):
+    with pytest.raises(ValueError, match="x_train"):
+        train.fit(models.make_model("quick"), tiny._replace(x_train=tiny.x_train.float()), progress=False)
+
+
+def test_notebook_recipe():
+    assert train.notebook_recipe(fast=False).name == train.NOTEBOOK_RECIPE
+    assert train.notebook_recipe(fast=True).epochs <= 5
