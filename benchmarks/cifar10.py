@@ -1,0 +1,84 @@
+"""Measure a CIFAR-10 training recipe on the real data: accuracy, wall time, throughput and peak memory.
+
+    CIFAR10_ROOT=/path/to/data python benchmarks/cifar10.py --recipe quick --threads 2
+
+Prints one line per epoch, then one JSON line with ``test_accuracy``, ``train_seconds`` (wall clock for
+training plus the final evaluation), ``images_per_second`` (training images per second of training) and
+``peak_rss_mb`` (the process's peak resident memory).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import torch  # noqa: E402
+
+from course_utils import data as cdata  # noqa: E402
+from course_utils import models, train  # noqa: E402
+
+
+def peak_rss_mb() -> float:
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kb / 1024 if platform.system() != "Darwin" else kb / 2**20
+
+
+def cpu_seconds() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def main(argv=None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--recipe", choices=sorted(train.RECIPES), default="quick")
+    ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    ap.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
+    ap.add_argument("--time-budget", type=float, default=None, help="seconds; squeezes the schedule into them")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--device", default=None, help="default: cuda > mps > cpu")
+    ap.add_argument("--root", default=None, help="data folder (default: $CIFAR10_ROOT, else the user cache)")
+    ap.add_argument("--eval-each-epoch", action="store_true", help="also measure test accuracy every epoch")
+    args = ap.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    data = cdata.load_cifar10(args.root, download=False, progress=False)
+    recipe = train.RECIPES[args.recipe]
+    model = models.make_model(recipe.model, seed=args.seed)
+    print(f"recipe {recipe.name}: {recipe}", flush=True)
+    print(f"model {recipe.model}: {models.count_parameters(model):,} parameters; torch {torch.__version__}; "
+          f"threads {torch.get_num_threads()}; cpus {os.cpu_count()}; load average {os.getloadavg()}",
+          flush=True)
+    t0, cpu0 = time.perf_counter(), cpu_seconds()
+    hist = train.fit(model, data, recipe=recipe, epochs=args.epochs, time_budget_s=args.time_budget,
+                     seed=args.seed, device=args.device, progress=False, live_plot=False,
+                     eval_each_epoch=args.eval_each_epoch, log=lambda line: print(line, flush=True))
+    ev = train.evaluate(model, data.x_test, data.y_test, tta=recipe.tta)
+    seconds, cpu = time.perf_counter() - t0, cpu_seconds() - cpu0
+    result = {
+        "recipe": recipe.name,
+        "epochs": len(hist.epoch),
+        "test_accuracy": round(ev.accuracy, 4),
+        "test_loss_nats": round(ev.loss, 4),
+        "train_seconds": round(seconds, 1),
+        "cpu_seconds": round(cpu, 1),  # user + system CPU time of all threads: robust to a busy machine
+        "images_per_second": round(hist.images_per_second, 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "stopped_by_budget": hist.stopped_by_budget,
+        "threads": torch.get_num_threads(),
+        "device": str(next(model.parameters()).device),
+        "load_average_end": [round(v, 2) for v in os.getloadavg()],
+    }
+    print(json.dumps(result), flush=True)
+    return result
+
+
+if __name__ == "__main__":
+    main()
