@@ -359,6 +359,49 @@ def check_weighted_mean_ce(fn: Callable) -> CheckResult:
 
 
 # --- 07 training a CIFAR-10 CNN ---
+@register("uniform_guess_loss")
+def check_uniform_guess_loss(fn: Callable) -> CheckResult:
+    """Exercise: the cross-entropy (nats) of a model that gives every one of C classes the same probability."""
+    cases = [Case((c,), losses.categorical_cross_entropy(np.zeros((1, c)), [0]), label=f"C = {c}")
+             for c in (10, 2, 100, 1000)]
+    return run_cases("uniform_guess_loss", fn, cases)
+
+
+@register("flip_batch")
+def check_flip_batch(fn: Callable) -> CheckResult:
+    """Exercise: mirror a batch of images (N, C, H, W) left to right."""
+    rng = np.random.default_rng(7)
+    batches = [np.arange(12).reshape(1, 1, 3, 4), rng.integers(0, 256, (4, 3, 32, 32), dtype=np.uint8),
+               rng.normal(size=(2, 3, 5, 5))]
+    cases = [Case((x.copy(),), np.flip(x, axis=-1), label=f"a batch of shape {x.shape}") for x in batches]
+    return run_cases("flip_batch", fn, cases)
+
+
+@register("per_class_accuracy")
+def check_per_class_accuracy(fn: Callable) -> CheckResult:
+    """Exercise: per-class accuracy from a confusion matrix (rows: true class, columns: predicted class)."""
+    from . import train
+
+    rng = np.random.default_rng(8)
+    mats = [np.array([[8, 2], [1, 9]]), np.eye(3, dtype=int) * 5, rng.integers(0, 50, (10, 10))]
+    cases = [Case((m.copy(),), train.per_class_accuracy(m).numpy(), label=f"a {m.shape[0]}×{m.shape[0]} matrix")
+             for m in mats]
+    return run_cases("per_class_accuracy", fn, cases)
+
+
+@register("confident_mistakes")
+def check_confident_mistakes(fn: Callable) -> CheckResult:
+    """Exercise: indices of the k wrong predictions with the highest probability, most confident first."""
+    from . import train
+
+    rng = np.random.default_rng(9)
+    probs = [np.array([[0.9, 0.1], [0.3, 0.7], [0.2, 0.8], [0.6, 0.4]]),
+             losses.softmax(rng.normal(scale=3, size=(50, 10)))]
+    targets = [np.array([1, 1, 0, 0]), rng.integers(0, 10, 50)]
+    cases = [Case((p.copy(), y.copy(), k), train.confident_mistakes(p, y, k).numpy(),
+                  label=f"{len(y)} images, k = {k}") for p, y, k in zip(probs, targets, (2, 5), strict=True)]
+    return run_cases("confident_mistakes", fn, cases)
+
 
 # --- 08 calibration ---
 def _calibration_data(n: int = 300, c: int = 4, scale: float = 3.0, seed: int = 0):

@@ -174,6 +174,29 @@ def weighted_mean_ce(logits, targets, weight):
 
 
 # --- 07 training a CIFAR-10 CNN ---
+def uniform_guess_loss(num_classes):
+    """Cross-entropy, in nats, of guessing uniformly among num_classes classes: -ln(1/C) = ln C."""
+    return np.log(num_classes)
+
+
+def flip_batch(x):
+    """Mirror a batch of images (N, C, H, W) left to right: reverse the last (width) axis."""
+    return np.asarray(x)[..., ::-1]
+
+
+def per_class_accuracy(confusion):
+    """Accuracy on each true class: the diagonal (correct) over the row sums (all images of that class)."""
+    c = np.asarray(confusion, dtype=float)
+    return np.diag(c) / c.sum(axis=1)
+
+
+def confident_mistakes(probs, targets, k):
+    """Indices of the k wrong predictions with the highest probability, most confident first."""
+    p, y = np.asarray(probs), np.asarray(targets)
+    confidence, predicted = p.max(axis=1), p.argmax(axis=1)
+    wrong = np.flatnonzero(predicted != y)
+    return wrong[np.argsort(-confidence[wrong], kind="stable")][:k]
+
 
 # --- 08 calibration ---
 def ece(probs, targets, n_bins=15):
