@@ -175,8 +175,17 @@ def _nav(pages: list[tuple[str, str]], i: int) -> str:
 
 
 def _prepare(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Leave out the Colab cell (noise for a reader) and renumber the prompts so that they start at 1."""
     nb = nbformat.from_dict(nb)
     nb.cells = [c for c in nb.cells if COLAB_TAG not in c.get("metadata", {}).get("tags", [])]
+    count = 0
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.get("execution_count") is not None:
+            count += 1
+            cell.execution_count = count
+            for out in cell.outputs:
+                if "execution_count" in out:
+                    out.execution_count = count
     return nb
 
 

@@ -4,7 +4,7 @@ The site builder runs :func:`install` in each kernel at start-up (IPython's ``ex
 PNG formatter so that a figure's PNG carries ``{"alt": ...}`` metadata, which the site's templates write into
 the ``<img alt="...">``. The text names the figure's suptitle and, per panel, its title, its axes (with their
 units, since the course labels every axis) and its legend entries, e.g.
-``Figure: "entropy of a coin", H (bits) against p (probability of heads); legend: H(p)``.
+``Figure: "entropy of a coin", H (bits) against p (probability of heads), 1 line, legend: H(p)``.
 An author who wants to say more sets ``fig.alt_text = "..."`` on the figure, which wins.
 """
 
@@ -27,6 +27,17 @@ def describe(fig) -> str:
         xlabel, ylabel = ax.get_xlabel(), ax.get_ylabel()
         if xlabel or ylabel:
             bits.append(f"{ylabel or 'values'} against {xlabel or 'position'}")
+        drawn = []
+        lines = ax.get_lines()
+        if lines:
+            drawn.append(f"{len(lines)} line{'s' if len(lines) > 1 else ''}")
+        bars = sum(len(c) for c in ax.containers if type(c).__name__ == "BarContainer")
+        if bars:
+            drawn.append(f"{bars} bars")
+        if ax.images:
+            drawn.append("an image")
+        if drawn:
+            bits.append(" and ".join(drawn))
         legend = ax.get_legend()
         if legend is not None:
             labels = [t.get_text() for t in legend.get_texts() if t.get_text()]
