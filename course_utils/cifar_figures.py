@@ -31,7 +31,9 @@ def plot_images(x, titles=(), *, ncols: int = 8, axes=None, title_colors=()) -> 
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)
     if axes is None:
-        _, axes = plt.subplots(nrows, ncols, figsize=(1.5 * ncols, 1.75 * nrows), squeeze=False)
+        lines = max([str(t).count("\n") + 1 for t in titles] or [1])
+        _, axes = plt.subplots(nrows, ncols, figsize=(1.6 * ncols, (1.45 + 0.3 * lines) * nrows),
+                               squeeze=False)
     axes = np.asarray(axes).reshape(-1)
     titles, colors = list(titles), list(title_colors)
     for i, ax in enumerate(axes):

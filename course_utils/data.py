@@ -231,8 +231,7 @@ def _read_bin(path: Path) -> tuple[np.ndarray, np.ndarray]:
     labels = raw[:, 0].astype(np.int64)
     if labels.size and labels.max() >= len(CLASSES):
         raise ValueError(f"{path} is corrupted: it has a label byte {int(labels.max())} (valid: 0..9)")
-    images = np.ascontiguousarray(raw[:, 1:]).reshape(-1, 3, 32, 32)
-    return images, labels
+    return raw[:, 1:].reshape(-1, 3, 32, 32), labels
 
 
 def load_cifar10(root=None, *, download: bool = True, verify: bool = True, progress: bool = True,
@@ -279,9 +278,14 @@ def load_cifar10(root=None, *, download: bool = True, verify: bool = True, progr
             + _where_to_put(root)
         )
 
-    parts = [_read_bin(folder / f"{name}.bin") for name in TRAIN_FILES]
-    x_train = np.concatenate([p[0] for p in parts])
-    y_train = np.concatenate([p[1] for p in parts])
+    # Fill one preallocated array file by file, so that loading never holds two copies of the images.
+    counts = [(folder / f"{name}.bin").stat().st_size // RECORD for name in TRAIN_FILES]
+    x_train = np.empty((sum(counts), 3, 32, 32), dtype=np.uint8)
+    y_train = np.empty(sum(counts), dtype=np.int64)
+    start = 0
+    for name, count in zip(TRAIN_FILES, counts, strict=True):
+        x_train[start:start + count], y_train[start:start + count] = _read_bin(folder / f"{name}.bin")
+        start += count
     x_test, y_test = _read_bin(folder / f"{TEST_FILE}.bin")
     return CIFAR10(torch.from_numpy(x_train), torch.from_numpy(y_train),
                    torch.from_numpy(x_test), torch.from_numpy(y_test), CLASSES)
@@ -356,7 +360,8 @@ def load_course_data(fast: bool | None = None, *, root=None, progress: bool = Tr
     except (FileNotFoundError, DownloadError, ValueError) as err:
         if not fast:
             raise
-        reason = str(err).splitlines()[0]
+        folder = _as_root(root) / FOLDER
+        reason = f"not found in {folder}" if isinstance(err, FileNotFoundError) else f"{folder} failed its checks"
     root = make_fixture(_fixture_root())
     data = load_cifar10(root, download=False, verify=True, checksums=fixture_checksums(root))
     bar = "!" * 78
