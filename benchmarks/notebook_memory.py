@@ -12,7 +12,8 @@ Reported per notebook:
   DataLoader workers) were seen to hold together, sampled every 0.1 s;
 - ``wall``: seconds from the kernel's start to the last cell's end.
 
-Linux only (/proc). The numbers are printed as a table, and with --json also written to a file.
+Linux only (/proc). The numbers are printed as a table; --json also writes them to a file, and --record
+merges them into benchmarks/notebook_memory.json, which tests/test_binder.py checks against Binder's 2 GB.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 from build_site import kernel_env, make_client, notebook_paths  # noqa: E402
 
 BINDER_LIMIT_MIB = 2048
+RECORD = ROOT / "benchmarks" / "notebook_memory.json"  # the last full-mode measurement of each notebook
 
 
 def _status_kib(pid: int, key: str) -> int:
@@ -99,8 +101,7 @@ def measure(path: Path, *, timeout: int = 3600) -> dict:
     def on_complete(**_):  # the kernel is still alive here
         holder["sampler"].stop()
 
-    client = make_client(nb, timeout=timeout, on_notebook_start=on_start, on_notebook_complete=on_complete,
-                         on_notebook_error=on_complete)
+    client = make_client(nb, timeout=timeout, on_notebook_start=on_start, on_notebook_complete=on_complete)
     holder["client"] = client
     start = time.perf_counter()
     error = None
@@ -144,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--record", action="store_true",
+                        help=f"merge the results into {RECORD.relative_to(ROOT)} (tests/test_binder.py reads it)")
     args = parser.parse_args(argv)
     paths = args.notebooks or notebook_paths()
     cond = conditions()
@@ -159,6 +162,14 @@ def main(argv: list[str] | None = None) -> int:
               + (f"  FAILED: {row['error']}" if row["error"] else ""), flush=True)
     if args.json:
         args.json.write_text(json.dumps({"conditions": cond, "notebooks": rows}, indent=2) + "\n")
+    if args.record:
+        record = json.loads(RECORD.read_text()) if RECORD.exists() else {}
+        for row in rows:
+            if not row["error"]:
+                record[row["notebook"]] = {**{k: v for k, v in row.items() if k not in ("notebook", "error")},
+                                           "conditions": cond}
+        RECORD.write_text(json.dumps(dict(sorted(record.items())), indent=2, ensure_ascii=False) + "\n")
+        print(f"recorded in {RECORD.relative_to(ROOT)}")
     return 1 if any(r["error"] or not r["fits_binder_2gb"] for r in rows) else 0
 
 

@@ -156,3 +156,16 @@ def test_colab_cell_installs_the_package_on_colab():
 
 def test_colab_cell_is_short():
     assert len(nbtools.colab_cell_source().splitlines()) <= 5
+
+
+BINDER_MEMORY_MIB = 2048
+
+
+@pytest.mark.notebook
+@each_notebook
+def test_fits_binders_memory_in_fast_mode(path, executed_notebooks):
+    """A floor for the full-mode figure that benchmarks/notebook_memory.py measures (see test_binder.py)."""
+    peak = executed_notebooks[path.name].peak_rss_mib
+    if peak is None:
+        pytest.skip("peak memory is read from /proc (Linux only)")
+    assert peak < BINDER_MEMORY_MIB, f"the kernel peaked at {peak:.0f} MiB in fast mode; Binder gives 2 GB"

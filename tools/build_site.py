@@ -66,6 +66,18 @@ class Executed:
     path: Path
     seconds: float
     error: str | None = None
+    peak_rss_mib: float | None = None  # the kernel's high-water mark of resident memory (Linux only)
+
+
+def peak_rss_mib(pid: int) -> float | None:
+    """VmHWM of a process, in MiB: its peak resident memory so far (None off Linux)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return None
 
 
 def kernel_env(fast: bool) -> dict[str, str]:
@@ -98,7 +110,14 @@ async def _execute_one(src: Path, out_dir: Path, fast: bool, timeout: int, sem: 
 
     async with sem:
         nb = nbformat.read(src, as_version=4)
-        client = make_client(nb, timeout=timeout)
+        peak = {}
+
+        def on_complete(**_):  # the kernel is still alive here
+            process = getattr(getattr(client.km, "provisioner", None), "process", None)
+            if process is not None:
+                peak["mib"] = peak_rss_mib(process.pid)
+
+        client = make_client(nb, timeout=timeout, on_notebook_complete=on_complete)
         dest = out_dir / src.name
         start = time.perf_counter()
         error = None
@@ -110,7 +129,7 @@ async def _execute_one(src: Path, out_dir: Path, fast: bool, timeout: int, sem: 
             error = f"{type(err).__name__}: {err}"
         seconds = time.perf_counter() - start
         nbformat.write(nb, dest)
-        return Executed(src, dest, seconds, error)
+        return Executed(src, dest, seconds, error, peak.get("mib"))
 
 
 def execute_all(paths: list[Path], out_dir: Path, *, fast: bool, workers: int = 1, timeout: int | None = None,
@@ -126,7 +145,8 @@ def execute_all(paths: list[Path], out_dir: Path, *, fast: bool, workers: int = 
         for coro in asyncio.as_completed(tasks):
             result = await coro
             done[result.source.name] = result
-            log(f"  executed {result.source.name:40s} {result.seconds:6.1f} s"
+            rss = f"{result.peak_rss_mib:6.0f} MiB" if result.peak_rss_mib else ""
+            log(f"  executed {result.source.name:40s} {result.seconds:6.1f} s {rss}"
                 + (f"  FAILED: {result.error.splitlines()[0]}" if result.error else ""))
         return done
 
