@@ -169,3 +169,16 @@ def test_fits_binders_memory_in_fast_mode(path, executed_notebooks):
     if peak is None:
         pytest.skip("peak memory is read from /proc (Linux only)")
     assert peak < BINDER_MEMORY_MIB, f"the kernel peaked at {peak:.0f} MiB in fast mode; Binder gives 2 GB"
+
+
+@each_notebook
+def test_launch_badges_open_this_notebook_in_pyprojects_repository(path):
+    slug = nbtools.repository_url().removeprefix("https://github.com/").rstrip("/")
+    text = markdown(read(path))
+    colab = re.findall(r"https://colab\.research\.google\.com/github/[^)\s\"']+", text)
+    binder = re.findall(r"https://mybinder\.org/v2/gh/[^)\s\"']+", text)
+    for url in colab:
+        assert url == f"https://colab.research.google.com/github/{slug}/blob/main/notebooks/{path.name}", url
+    for url in binder:
+        assert url.startswith(f"https://mybinder.org/v2/gh/{slug}/main?"), url
+        assert unquote(url).endswith(f"notebooks/{path.name}"), f"the Binder badge opens another file: {url}"
