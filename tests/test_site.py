@@ -207,8 +207,7 @@ def browser(widget_renderer):
         b.close()
 
 
-@pytest.mark.browser
-@pytest.mark.timeout(120)
+@pytest.mark.browser  # no pytest-timeout here: it would also count the shared notebook execution it may set up
 @pytest.mark.parametrize("stem", STEMS)
 def test_explorers_show_their_initial_view_in_a_browser(site, executed_notebooks, widget_renderer, browser, stem):
     nb = _executed(executed_notebooks, stem)
