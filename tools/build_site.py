@@ -249,12 +249,22 @@ def render(executed: dict[str, Path], site: Path, *, to: str = "all", log=print)
     return written
 
 
+def _summaries() -> dict[str, str]:
+    """Notebook number -> "What you learn", from the README's notebook table (between its markers)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8") if (ROOT / "README.md").exists() else ""
+    table = readme.partition("<!-- notebook-table -->")[2].partition("<!-- /notebook-table -->")[0]
+    rows = (re.match(r"^\|\s*(\d\d)\s*\|[^|]*\|\s*(.+?)\s*\|\s*$", line) for line in table.splitlines())
+    return {m.group(1): m.group(2) for m in rows if m}
+
+
 def _index_page(pages: list[tuple[str, str]], repo: str) -> str:
     binder = repo.replace("https://github.com/", "https://mybinder.org/v2/gh/").rstrip("/") + "/main"
     colab = repo.replace("https://github.com/", "https://colab.research.google.com/github/").rstrip("/") + "/blob/main"
+    learn = _summaries()
     rows = "\n".join(
-        f'<li><a href="notebooks/{stem}.html">{html.escape(title)}</a> · '
-        f'<a href="slides/{stem}.slides.html">slides</a> · '
+        f'<li><a href="notebooks/{stem}.html">{html.escape(title)}</a>'
+        + (f": {html.escape(learn[stem[:2]])}<br>" if stem[:2] in learn else " · ")
+        + f'<a href="slides/{stem}.slides.html">slides</a> · '
         f'<a href="{binder}?urlpath=lab/tree/notebooks/{stem}.ipynb">run on Binder</a> · '
         f'<a href="{colab}/notebooks/{stem}.ipynb">open in Colab</a></li>'
         for stem, title in pages

@@ -170,6 +170,13 @@ def problems(nb: nbformat.NotebookNode, url: str | None = None) -> list[str]:
     return found
 
 
+def _show(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def _paths(args: list[str]) -> list[Path]:
     return [Path(a) for a in args] if args else sorted(NOTEBOOKS.glob("*.ipynb"))
 
@@ -189,13 +196,13 @@ def main(argv: list[str] | None = None) -> int:
             new = dumps(normalized(nb, url))
             if new != text:
                 path.write_text(new, encoding="utf-8")
-                print(f"normalized  {path}")
+                print(f"normalized  {_show(path)}")
             else:
-                print(f"unchanged   {path}")
+                print(f"unchanged   {_show(path)}")
         else:
             found = problems(nb, url)
             bad += bool(found)
-            print(f"{'FAIL' if found else 'ok  '}  {path}" + "".join(f"\n      - {p}" for p in found))
+            print(f"{'FAIL' if found else 'ok  '}  {_show(path)}" + "".join(f"\n      - {p}" for p in found))
     if not paths:
         print("no notebooks found")
     if args.command == "check" and bad:
