@@ -4,7 +4,8 @@
     python benchmarks/notebook_memory.py notebooks/01_*.ipynb  # some of them
     CIFAR10_ROOT=/path/to/cifar10 python benchmarks/notebook_memory.py notebooks/07_*.ipynb notebooks/08_*.ipynb
 
-Each notebook runs alone, top to bottom, in a fresh kernel, in notebooks/ as its working directory.
+Each notebook runs alone, top to bottom, in a fresh kernel, in notebooks/ as its working directory, with a
+fresh COURSE_CHECKPOINTS folder for the run (so 07 and 08 really train, as on a learner's first run).
 Reported per notebook:
 
 - ``peak RSS``: the kernel process's high-water mark of resident memory (VmHWM in /proc/<pid>/status,
@@ -23,7 +24,9 @@ import asyncio
 import json
 import os
 import platform
+import shutil
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -88,7 +91,7 @@ class Sampler(threading.Thread):
         self.join()
 
 
-def measure(path: Path, *, timeout: int = 3600) -> dict:
+def measure(path: Path, *, timeout: int = 3600, extra_env: dict[str, str] | None = None) -> dict:
     """Execute one notebook in full mode and return its peak RSS (MiB) and wall time (s)."""
     nb = nbformat.read(path, as_version=4)
     holder: dict = {}
@@ -106,7 +109,7 @@ def measure(path: Path, *, timeout: int = 3600) -> dict:
     start = time.perf_counter()
     error = None
     try:
-        asyncio.run(client.async_execute(env=kernel_env(fast=False)))
+        asyncio.run(client.async_execute(env=kernel_env(fast=False, extra=extra_env)))
     except Exception as err:  # noqa: BLE001 - report it and go on to the next notebook
         error = f"{type(err).__name__}: {str(err).strip().splitlines()[-1] if str(err).strip() else ''}"
         if "sampler" in holder and holder["sampler"].is_alive():
@@ -145,21 +148,28 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--reuse-checkpoints", action="store_true",
+                        help="let the CIFAR-10 notebooks reuse earlier training (default: a fresh checkpoint folder, "
+                             "shared by the notebooks of this run, as on a learner's first run)")
     parser.add_argument("--record", action="store_true",
                         help=f"merge the results into {RECORD.relative_to(ROOT)} (tests/test_binder.py reads it)")
     args = parser.parse_args(argv)
     paths = args.notebooks or notebook_paths()
-    cond = conditions()
+    fresh = None if args.reuse_checkpoints else tempfile.mkdtemp(prefix="course-checkpoints-")
+    extra = {"COURSE_CHECKPOINTS": fresh} if fresh else None
+    cond = {**conditions(), "checkpoints": "reused" if args.reuse_checkpoints else "fresh"}
     print("conditions: " + ", ".join(f"{k} {v}" for k, v in cond.items()))
     print(f"{'notebook':40s} {'peak RSS':>10s} {'(kernel':>9s} {'+ children)':>12s} {'wall':>8s}  Binder 2 GB")
     rows = []
     for path in paths:
-        row = measure(path)
+        row = measure(path, extra_env=extra)
         rows.append(row)
         verdict = "fits" if row["fits_binder_2gb"] else "TOO BIG"
         print(f"{row['notebook']:40s} {row['peak_rss_mib']:7.0f} MiB {row['kernel_peak_rss_mib']:7.0f} MiB"
               f" {row['children_peak_rss_mib']:9.0f} MiB {row['wall_s']:7.1f} s  {verdict}"
               + (f"  FAILED: {row['error']}" if row["error"] else ""), flush=True)
+    if fresh:
+        shutil.rmtree(fresh, ignore_errors=True)
     if args.json:
         args.json.write_text(json.dumps({"conditions": cond, "notebooks": rows}, indent=2) + "\n")
     if args.record:

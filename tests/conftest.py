@@ -25,7 +25,9 @@ def executed_notebooks(tmp_path_factory):
 
     workers = int(os.environ.get("COURSE_TEST_WORKERS", "2"))
     log = []
+    # Fresh checkpoints: each run trains (in fast mode) instead of reusing what an earlier run left.
+    fresh = {"COURSE_CHECKPOINTS": str(tmp_path_factory.mktemp("checkpoints"))}
     results = execute_all(notebook_paths(), tmp_path_factory.mktemp("executed"), fast=True, workers=workers,
-                          log=log.append)
+                          extra_env=fresh, log=log.append)
     print("\n".join(["", "notebooks executed in fast mode:", *log]))
     return results

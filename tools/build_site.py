@@ -80,11 +80,13 @@ def peak_rss_mib(pid: int) -> float | None:
     return None
 
 
-def kernel_env(fast: bool) -> dict[str, str]:
+def kernel_env(fast: bool, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The kernel's environment: ours, with fast mode on or off, inline figures, and ``extra`` on top."""
     env = dict(os.environ)
     env["COURSE_FAST"] = "1" if fast else "0"
     env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"  # figures inline, whatever the caller uses
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    env.update(extra or {})
     return env
 
 
@@ -105,7 +107,8 @@ def make_client(nb: nbformat.NotebookNode, *, timeout: int, **kwargs):
     )
 
 
-async def _execute_one(src: Path, out_dir: Path, fast: bool, timeout: int, sem: asyncio.Semaphore) -> Executed:
+async def _execute_one(src: Path, out_dir: Path, fast: bool, timeout: int, sem: asyncio.Semaphore,
+                       extra_env: dict[str, str] | None) -> Executed:
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     async with sem:
@@ -122,7 +125,7 @@ async def _execute_one(src: Path, out_dir: Path, fast: bool, timeout: int, sem: 
         start = time.perf_counter()
         error = None
         try:
-            await client.async_execute(env=kernel_env(fast))
+            await client.async_execute(env=kernel_env(fast, extra_env))
         except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
             error = f"{type(err).__name__}: {err}"
         except Exception as err:  # noqa: BLE001 - a broken kernel must fail this notebook only
@@ -133,14 +136,15 @@ async def _execute_one(src: Path, out_dir: Path, fast: bool, timeout: int, sem: 
 
 
 def execute_all(paths: list[Path], out_dir: Path, *, fast: bool, workers: int = 1, timeout: int | None = None,
-                log=print) -> dict[str, Executed]:
-    """Execute each notebook once, in a fresh kernel, into ``out_dir``; ``workers`` kernels at a time."""
+                extra_env: dict[str, str] | None = None, log=print) -> dict[str, Executed]:
+    """Execute each notebook once, in a fresh kernel, into ``out_dir``; ``workers`` kernels at a time;
+    ``extra_env`` is added to the kernels' environment (e.g. ``COURSE_CHECKPOINTS``)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     timeout = timeout or (300 if fast else 3600)
 
     async def run():
         sem = asyncio.Semaphore(max(1, workers))
-        tasks = [_execute_one(p, out_dir, fast, timeout, sem) for p in paths]
+        tasks = [_execute_one(p, out_dir, fast, timeout, sem, extra_env) for p in paths]
         done = {}
         for coro in asyncio.as_completed(tasks):
             result = await coro
