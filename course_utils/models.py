@@ -89,12 +89,19 @@ class FastNet(nn.Module):
         """Set the stem to the whitening filters of 2×2 patches of ``x`` (normalised float images):
         the eigenvectors of the patch covariance divided by the square roots of their eigenvalues, each
         used with both signs so that the GELU after it keeps both halves."""
-        patches = F.unfold(x.float(), kernel_size=2).transpose(1, 2).reshape(-1, 12).double()
-        patches = patches - patches.mean(0)
-        cov = patches.T @ patches / len(patches)
-        eigvals, eigvecs = torch.linalg.eigh(cov)
-        w = (eigvecs.T / torch.sqrt(eigvals + eps)[:, None]).reshape(12, 3, 2, 2).float()
-        self.whiten.weight.copy_(torch.cat([w, -w]))
+        total = torch.zeros(12, dtype=torch.float64)
+        outer = torch.zeros(12, 12, dtype=torch.float64)
+        count = 0
+        for chunk in torch.split(x, 500):  # in chunks: all patches at once would take hundreds of MB
+            p = F.unfold(chunk.float(), kernel_size=2).transpose(1, 2).reshape(-1, 12).double()
+            total += p.sum(0)
+            outer += p.T @ p
+            count += len(p)
+        mean = total / count
+        cov = outer / count - torch.outer(mean, mean)
+        eigvals, eigvecs = torch.linalg.eigh(cov.cpu())
+        w = (eigvecs.T / torch.sqrt(eigvals.clamp(min=0) + eps)[:, None]).reshape(12, 3, 2, 2).float()
+        self.whiten.weight.copy_(torch.cat([w, -w]).to(self.whiten.weight.device))
         self.whiten.bias.zero_()
 
 
