@@ -9,7 +9,7 @@ fresh COURSE_CHECKPOINTS folder for the run (so 07 and 08 really train, as on a 
 Reported per notebook:
 
 - ``peak RSS``: the kernel process's high-water mark of resident memory (VmHWM in /proc/<pid>/status,
-  read just before the kernel shuts down), plus the largest resident memory its child processes (e.g.
+  read every 0.1 s and after each cell), plus the largest resident memory its child processes (e.g.
   DataLoader workers) were seen to hold together, sampled every 0.1 s;
 - ``wall``: seconds from the kernel's start to the last cell's end.
 
@@ -101,10 +101,14 @@ def measure(path: Path, *, timeout: int = 3600, extra_env: dict[str, str] | None
         holder["sampler"] = Sampler(pid)
         holder["sampler"].start()
 
-    def on_complete(**_):  # the kernel is still alive here
+    def on_complete(**_):
         holder["sampler"].stop()
 
-    client = make_client(nb, timeout=timeout, on_notebook_start=on_start, on_notebook_complete=on_complete)
+    def on_cell(**_):  # a last look after each cell, while the kernel is alive
+        holder["sampler"].sample()
+
+    client = make_client(nb, timeout=timeout, on_notebook_start=on_start, on_cell_executed=on_cell,
+                         on_notebook_complete=on_complete)
     holder["client"] = client
     start = time.perf_counter()
     error = None

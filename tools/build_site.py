@@ -115,12 +115,15 @@ async def _execute_one(src: Path, out_dir: Path, fast: bool, timeout: int, sem: 
         nb = nbformat.read(src, as_version=4)
         peak = {}
 
-        def on_complete(**_):  # the kernel is still alive here
+        def on_start(**_):
             process = getattr(getattr(client.km, "provisioner", None), "process", None)
-            if process is not None:
-                peak["mib"] = peak_rss_mib(process.pid)
+            peak["pid"] = getattr(process, "pid", None)
 
-        client = make_client(nb, timeout=timeout, on_notebook_complete=on_complete)
+        def on_cell(**_):  # after each code cell, while the kernel is alive (VmHWM only grows)
+            if peak.get("pid"):
+                peak["mib"] = peak_rss_mib(peak["pid"]) or peak.get("mib")
+
+        client = make_client(nb, timeout=timeout, on_notebook_start=on_start, on_cell_executed=on_cell)
         dest = out_dir / src.name
         start = time.perf_counter()
         error = None
