@@ -281,14 +281,14 @@ def _index_page(pages: list[tuple[str, str]], repo: str) -> str:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>The cross-entropy course</title>
 <style>body {{ font-family: system-ui, sans-serif; max-width: 46em; margin: 2em auto; padding: 0 1em;
-line-height: 1.5; }} li {{ margin: 0.4em 0; }}</style></head>
+line-height: 1.5; }} ul.contents {{ list-style: none; padding-left: 0; }} li {{ margin: 0.6em 0; }}</style></head>
 <body><main>
 <h1>The cross-entropy course</h1>
 <p>From "what is a bit of information?" to a CNN trained on CIFAR-10, through one idea: cross-entropy.
 These pages are the notebooks, executed; the sliders only move in Jupyter (Binder, Colab or locally).</p>
-<ol start="0">
+<ul class="contents">
 {rows}
-</ol>
+</ul>
 <p><a href="{html.escape(repo)}">The course's repository</a></p>
 </main></body></html>
 """
