@@ -283,10 +283,13 @@ def load_cifar10(root=None, *, download: bool = True, verify: bool = True, progr
     x_train = np.empty((sum(counts), 3, 32, 32), dtype=np.uint8)
     y_train = np.empty(sum(counts), dtype=np.int64)
     start = 0
-    for name, count in zip(TRAIN_FILES, counts, strict=True):
-        x_train[start:start + count], y_train[start:start + count] = _read_bin(folder / f"{name}.bin")
-        start += count
-    x_test, y_test = _read_bin(folder / f"{TEST_FILE}.bin")
+    with _bar(total=len(SHA1), desc="load CIFAR-10", unit="file", disable=not progress) as bar:
+        for name, count in zip(TRAIN_FILES, counts, strict=True):
+            x_train[start:start + count], y_train[start:start + count] = _read_bin(folder / f"{name}.bin")
+            start += count
+            bar.update(1)
+        x_test, y_test = _read_bin(folder / f"{TEST_FILE}.bin")
+        bar.update(1)
     return CIFAR10(torch.from_numpy(x_train), torch.from_numpy(y_train),
                    torch.from_numpy(x_test), torch.from_numpy(y_test), CLASSES)
 
