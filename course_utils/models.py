@@ -69,6 +69,7 @@ class FastNet(nn.Module):
         super().__init__()
         self.whiten = nn.Conv2d(3, 24, 2, padding=0, bias=True)  # 24 = 2 × (3 channels × 2 × 2 pixels)
         self.whiten.weight.requires_grad_(False)  # set from data by init_whitening(), then kept fixed
+        self.register_buffer("whitened", torch.tensor(False))  # saved with the weights
         self.blocks = nn.Sequential(
             ConvBlock(24, widths[0]), ConvBlock(widths[0], widths[1]), ConvBlock(widths[1], widths[2])
         )
@@ -103,6 +104,7 @@ class FastNet(nn.Module):
         w = (eigvecs.T / torch.sqrt(eigvals.clamp(min=0) + eps)[:, None]).reshape(12, 3, 2, 2).float()
         self.whiten.weight.copy_(torch.cat([w, -w]).to(self.whiten.weight.device))
         self.whiten.bias.zero_()
+        self.whitened.fill_(True)
 
 
 def make_model(name: str = "quick", num_classes: int = 10, *, seed: int | None = 0) -> nn.Module:

@@ -464,7 +464,7 @@ def fit(model: nn.Module, data, *, recipe="quick", epochs: int | None = None,
             if log:
                 log(f"resuming from epoch {start_epoch} of {rec.epochs} ({ckpt})")
 
-    if start_epoch == 0 and rec.whiten and hasattr(model, "init_whitening"):
+    if rec.whiten and hasattr(model, "init_whitening") and not bool(getattr(model, "whitened", True)):
         g = torch.Generator().manual_seed(int(seed))
         sample = x_train[torch.randperm(n, generator=g)[:5000]]
         model.init_whitening(normalize_batch(sample).to(device))

@@ -159,3 +159,14 @@ def test_fit_rejects_float_images(tiny):
 def test_notebook_recipe():
     assert train.notebook_recipe(fast=False).name == train.NOTEBOOK_RECIPE
     assert train.notebook_recipe(fast=True).epochs <= 5
+
+
+def test_fit_whitens_once_and_can_continue_training(tiny):
+    model = models.make_model("quick")
+    assert not bool(model.whitened)
+    train.fit(model, tiny, recipe=TINY, epochs=1, progress=False, live_plot=False, device="cpu")
+    assert bool(model.whitened)
+    stem = model.whiten.weight.clone()
+    train.fit(model, tiny._replace(x_train=tiny.x_train.flip(-1)), recipe=TINY, epochs=1, progress=False,
+              live_plot=False, device="cpu")
+    assert torch.equal(stem, model.whiten.weight)  # a second fit continues; it does not reset the stem
