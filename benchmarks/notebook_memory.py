@@ -91,7 +91,16 @@ class Sampler(threading.Thread):
         self.join()
 
 
-def measure(path: Path, *, timeout: int = 3600, extra_env: dict[str, str] | None = None) -> dict:
+def cap_epochs(n: int) -> str:
+    """Kernel start-up code that caps every ``course_utils.train.fit`` at ``n`` epochs (same data, model and
+    batch size, so the same peak memory; the wall time is then that of a shorter training)."""
+    return ("import course_utils.train as _t; _fit = _t.fit; "
+            f"_t.fit = lambda model, data, *, recipe='quick', epochs=None, **kw: _fit(model, data, recipe=recipe, "
+            f"epochs=min(epochs or _t._get_recipe(recipe).epochs, {int(n)}), **kw); del _t")
+
+
+def measure(path: Path, *, timeout: int = 3600, extra_env: dict[str, str] | None = None,
+            max_epochs: int | None = None) -> dict:
     """Execute one notebook in full mode and return its peak RSS (MiB) and wall time (s)."""
     nb = nbformat.read(path, as_version=4)
     holder: dict = {}
@@ -108,7 +117,7 @@ def measure(path: Path, *, timeout: int = 3600, extra_env: dict[str, str] | None
         holder["sampler"].sample()
 
     client = make_client(nb, timeout=timeout, on_notebook_start=on_start, on_cell_executed=on_cell,
-                         on_notebook_complete=on_complete)
+                         on_notebook_complete=on_complete, startup=(cap_epochs(max_epochs),) if max_epochs else ())
     holder["client"] = client
     start = time.perf_counter()
     error = None
@@ -152,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--max-epochs", type=int,
+                        help="cap every CIFAR-10 training at this many epochs: the same peak memory, in less time "
+                             "(the wall time is then not the full one; it is recorded with the results)")
     parser.add_argument("--reuse-checkpoints", action="store_true",
                         help="let the CIFAR-10 notebooks reuse earlier training (default: a fresh checkpoint folder, "
                              "shared by the notebooks of this run, as on a learner's first run)")
@@ -161,12 +173,13 @@ def main(argv: list[str] | None = None) -> int:
     paths = args.notebooks or notebook_paths()
     fresh = None if args.reuse_checkpoints else tempfile.mkdtemp(prefix="course-checkpoints-")
     extra = {"COURSE_CHECKPOINTS": fresh} if fresh else None
-    cond = {**conditions(), "checkpoints": "reused" if args.reuse_checkpoints else "fresh"}
+    cond = {**conditions(), "checkpoints": "reused" if args.reuse_checkpoints else "fresh",
+            "max_epochs": args.max_epochs or "as the notebook says"}
     print("conditions: " + ", ".join(f"{k} {v}" for k, v in cond.items()))
     print(f"{'notebook':40s} {'peak RSS':>10s} {'(kernel':>9s} {'+ children)':>12s} {'wall':>8s}  Binder 2 GB")
     rows = []
     for path in paths:
-        row = measure(path, extra_env=extra)
+        row = measure(path, extra_env=extra, max_epochs=args.max_epochs)
         rows.append(row)
         verdict = "fits" if row["fits_binder_2gb"] else "TOO BIG"
         print(f"{row['notebook']:40s} {row['peak_rss_mib']:7.0f} MiB {row['kernel_peak_rss_mib']:7.0f} MiB"

@@ -90,11 +90,12 @@ def kernel_env(fast: bool, extra: dict[str, str] | None = None) -> dict[str, str
     return env
 
 
-def make_client(nb: nbformat.NotebookNode, *, timeout: int, **kwargs):
-    """An nbclient NotebookClient that stores the widgets' state and gives every figure alt text."""
+def make_client(nb: nbformat.NotebookNode, *, timeout: int, startup: tuple[str, ...] = (), **kwargs):
+    """An nbclient NotebookClient that stores the widgets' state and gives every figure alt text;
+    ``startup`` lines run in the kernel before the first cell."""
     from nbclient import NotebookClient
 
-    startup = f"__import__('runpy').run_path({str(FIGURE_ALT)!r})['install']()"
+    lines = [f"__import__('runpy').run_path({str(FIGURE_ALT)!r})['install']()", *startup]
     return NotebookClient(
         nb,
         timeout=timeout,
@@ -102,7 +103,7 @@ def make_client(nb: nbformat.NotebookNode, *, timeout: int, **kwargs):
         resources={"metadata": {"path": str(NOTEBOOKS)}},  # the working directory, as in Jupyter
         store_widget_state=True,
         record_timing=False,
-        extra_arguments=[f"--IPKernelApp.exec_lines={startup}"],
+        extra_arguments=[f"--IPKernelApp.exec_lines={line}" for line in lines],
         **kwargs,
     )
 
