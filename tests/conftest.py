@@ -25,8 +25,14 @@ def executed_notebooks(tmp_path_factory):
 
     workers = int(os.environ.get("COURSE_TEST_WORKERS", "2"))
     log = []
-    # Fresh checkpoints: each run trains (in fast mode) instead of reusing what an earlier run left.
-    fresh = {"COURSE_CHECKPOINTS": str(tmp_path_factory.mktemp("checkpoints"))}
+    fresh = {
+        # Fresh checkpoints: each run trains (in fast mode) instead of reusing what an earlier run left.
+        "COURSE_CHECKPOINTS": str(tmp_path_factory.mktemp("checkpoints")),
+        # The stand-in CIFAR-10: never the real data (slow to verify), never a download.
+        "CIFAR10_ROOT": str(tmp_path_factory.mktemp("no-cifar10")),
+    }
+    if workers > 1:
+        fresh["OMP_NUM_THREADS"] = "1"  # kernels side by side: one thread each, no oversubscription
     results = execute_all(notebook_paths(), tmp_path_factory.mktemp("executed"), fast=True, workers=workers,
                           extra_env=fresh, log=log.append)
     print("\n".join(["", "notebooks executed in fast mode:", *log]))
