@@ -251,9 +251,10 @@ def render(executed: dict[str, Path], site: Path, *, to: str = "all", log=print)
     if (ROOT / "figures").is_dir():
         shutil.copytree(ROOT / "figures", site / "figures", dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    index = site / "index.html"
-    index.write_text(_index_page(pages, repo), encoding="utf-8")
-    written["index"].append(index)
+    if to in ("all", "html"):  # the index links to the pages
+        index = site / "index.html"
+        index.write_text(_index_page(pages, repo), encoding="utf-8")
+        written["index"].append(index)
     return written
 
 
@@ -320,7 +321,8 @@ def main(argv: list[str] | None = None) -> int:
         executed = {name: r.path for name, r in results.items()}
         failed = [r for r in results.values() if r.error]
     render(executed, args.out, to=args.to)
-    print(f"site: {args.out / 'index.html'}  ({time.perf_counter() - start:.0f} s)")
+    where = args.out / ("slides" if args.to == "slides" else "index.html")
+    print(f"site: {where}  ({time.perf_counter() - start:.0f} s)")
     for r in failed:
         print(f"FAILED {r.source.name}:\n{r.error}", file=sys.stderr)
     return 1 if failed else 0
