@@ -45,6 +45,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", default=None, help="default: cuda > mps > cpu")
     ap.add_argument("--root", default=None, help="data folder (default: $CIFAR10_ROOT, else the user cache)")
+    ap.add_argument("--checkpoint-dir", default=None, help="save (and resume from) a checkpoint each epoch")
     ap.add_argument("--eval-each-epoch", action="store_true", help="also measure test accuracy every epoch")
     args = ap.parse_args(argv)
     if args.threads:
@@ -59,6 +60,7 @@ def main(argv=None) -> dict:
     t0, cpu0 = time.perf_counter(), cpu_seconds()
     hist = train.fit(model, data, recipe=recipe, epochs=args.epochs, time_budget_s=args.time_budget,
                      seed=args.seed, device=args.device, progress=False, live_plot=False,
+                     checkpoint_dir=args.checkpoint_dir,
                      eval_each_epoch=args.eval_each_epoch, log=lambda line: print(line, flush=True))
     ev = train.evaluate(model, data.x_test, data.y_test, tta=recipe.tta)
     seconds, cpu = time.perf_counter() - t0, cpu_seconds() - cpu0

@@ -223,7 +223,7 @@ def _autocast(device: torch.device):
 
 
 @torch.no_grad()
-def predict_logits(model: nn.Module, x: torch.Tensor, *, tta: bool = True, batch_size: int = 1000,
+def predict_logits(model: nn.Module, x: torch.Tensor, *, tta: bool = True, batch_size: int = 500,
                    device=None) -> torch.Tensor:
     """Logits (float32, on the CPU) for uint8 images ``x``; with ``tta`` the mean over the image and its
     mirror image."""
@@ -246,7 +246,7 @@ def predict_logits(model: nn.Module, x: torch.Tensor, *, tta: bool = True, batch
     return torch.cat(out) if out else torch.empty(0)
 
 
-def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, tta: bool = True, batch_size: int = 1000,
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, tta: bool = True, batch_size: int = 500,
              device=None) -> Evaluation:
     """Accuracy, per-class accuracy, confusion matrix, probabilities and per-image cross-entropy (nats) of
     ``model`` on uint8 images ``x`` with labels ``y``. ``tta``: average the logits over a horizontal flip."""
