@@ -21,7 +21,7 @@ sys.path.insert(0, str(HERE.parent))
 import matplotlib  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 
-from course_utils import plots  # noqa: E402
+from course_utils import experiments, plots  # noqa: E402
 from course_utils import widgets as W  # noqa: E402
 
 
@@ -32,13 +32,9 @@ def _loss_and_grad():
     return fig
 
 
-def _training_curve():
-    # An illustrative history with the shape of a real run (the CIFAR-10 notebook plots its own).
-    history = {"train_loss": [1.95, 1.52, 1.33, 1.21, 1.12, 1.05], "val_loss": [1.71, 1.45, 1.32, 1.25, 1.22, 1.21],
-               "val_acc": [0.38, 0.48, 0.53, 0.56, 0.57, 0.58]}
-    fig, ax = plt.subplots(figsize=(6.4, 4.2), layout="constrained")
-    plots.plot_training_curve(history, ax, title="training curve (illustrative numbers)")
-    return fig
+def _training_race():
+    # A real run, computed here: the same logistic regression trained with BCE and with MSE from a bad start.
+    return experiments.race_figure(experiments.training_race())
 
 
 #: file stem -> function returning a Figure
@@ -49,7 +45,7 @@ FIGURES = {
     "softmax_cold": lambda: W.softmax_figure([2.0, 1.0, 0.0, -1.0], temperature=0.5, target=1),
     "softmax_hot": lambda: W.softmax_figure([2.0, 1.0, 0.0, -1.0], temperature=3.0, target=1),
     "loss_family": lambda: W.loss_family_figure(p=0.3, gamma=2.0, pos_weight=3.0, label_smoothing=0.1),
-    "training_curve": _training_curve,
+    "training_race_ce_vs_mse": _training_race,
 }
 
 
