@@ -71,7 +71,7 @@ def _describe(x: Any) -> str:
     if isinstance(x, np.ndarray) and x.size > 6:
         return f"array of shape {x.shape}"
     if isinstance(x, (float, np.floating)):
-        return f"{float(x):.6g}"
+        return f"{float(x) + 0.0:.6g}"  # + 0.0 prints -0.0 as 0
     if isinstance(x, np.ndarray):
         return np.array2string(x, precision=6)
     return repr(x)

@@ -353,7 +353,9 @@ class _LivePlot:
 # ---------------------------------------------------------------------------------------------- fitting
 def _fingerprint(model: nn.Module, data, recipe: Recipe, seed: int) -> str:
     """A short hash of what determines the run: recipe, seed, model shape, labels and a sample of pixels."""
-    h = hashlib.sha1(json.dumps(dataclasses.asdict(recipe), sort_keys=True).encode())
+    # Only what changes the training counts: editing a recipe's name or description keeps its checkpoints.
+    settings = {k: v for k, v in dataclasses.asdict(recipe).items() if k not in ("name", "description")}
+    h = hashlib.sha1(json.dumps(settings, sort_keys=True).encode())
     h.update(f"{seed}|{type(model).__name__}|{sum(p.numel() for p in model.parameters())}".encode())
     h.update(str(tuple(data.x_train.shape)).encode())
     h.update(data.y_train.to(torch.int64).numpy().tobytes())
