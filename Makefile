@@ -23,8 +23,9 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt pyproject.toml | $
 setup: $(VENV)/.course-installed
 setup-dev: $(VENV)/.dev-installed
 
+# JupyterLab refuses to start as root without --allow-root (containers, CI machines): pass it only there.
 course: setup
-	$(BIN)/jupyter lab notebooks/00_welcome.ipynb
+	$(BIN)/jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) notebooks/00_welcome.ipynb
 
 # Chromium for the browser test, from Debian's packages (Playwright drives it; it never downloads a browser).
 browser-deps:

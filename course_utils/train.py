@@ -544,9 +544,10 @@ def fit(model: nn.Module, data, *, recipe="quick", epochs: int | None = None,
             if ckpt is not None:
                 _save(ckpt, model, optimizer, history)
             if log:
+                test = (f"test loss {history.test_loss[-1]:.4f} nats  test acc {history.test_accuracy[-1]:.4f}"
+                        if eval_each_epoch else "test not measured each epoch")
                 log(f"epoch {epoch + 1:3d}/{rec.epochs}  train loss {history.train_loss[-1]:.4f} nats  "
-                    f"train acc {history.train_accuracy[-1]:.4f}  test loss {history.test_loss[-1]:.4f} nats  "
-                    f"test acc {history.test_accuracy[-1]:.4f}  lr {history.lr[-1]:.4f}  "
+                    f"train acc {history.train_accuracy[-1]:.4f}  {test}  lr {history.lr[-1]:.4f}  "
                     f"{history.seconds[-1]:.1f} s")
             if history.stopped_by_budget:
                 break
