@@ -523,7 +523,10 @@ def fit(model: nn.Module, data, *, recipe="quick", epochs: int | None = None,
                         bar.set_postfix(loss=f"{float(loss_d):.3f} nats", lr=f"{lr:.3g}")
                 if plot is not None and step % 25 == 0:
                     plot.update(history, steps_per_epoch)
-            if seen == 0:
+            if seen == 0:  # the budget ran out at the first step of an epoch: the run is over
+                history.finished = history.stopped_by_budget
+                if ckpt is not None:
+                    _save(ckpt, model, optimizer, history)
                 break
             history.images_seen += seen
             history.epoch.append(epoch + 1)
