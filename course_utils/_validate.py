@@ -117,6 +117,15 @@ def check_reduction(reduction) -> str:
     return reduction
 
 
+def check_int(value, name: str, *, low: int = 1) -> int:
+    """An integer (not a bool) of at least ``low``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int (got {type(value).__name__})")
+    if value < low:
+        raise ValueError(f"{name} must be >= {low} (got {value})")
+    return int(value)
+
+
 def check_scalar(value, name: str, *, low: float | None = None, high: float | None = None,
                  low_open: bool = False, high_open: bool = False) -> float:
     """A finite real scalar inside ``[low, high]`` (ends open where asked)."""

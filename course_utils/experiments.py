@@ -19,6 +19,7 @@ from ._validate import (
     as_float,
     as_probs,
     as_weight,
+    check_int,
     check_reduction,
     check_same_shape,
     check_scalar,
@@ -28,14 +29,6 @@ from ._validate import (
 #: log of the largest float64 / float32: e^z overflows to inf just above these.
 EXP_LIMIT_F64 = float(np.log(np.finfo(np.float64).max))
 EXP_LIMIT_F32 = float(np.log(np.finfo(np.float32).max))
-
-
-def _check_int(value, name: str, *, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int (got {type(value).__name__})")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low} (got {value})")
-    return int(value)
 
 
 def _one_hot(y: np.ndarray, num_classes: int) -> np.ndarray:
@@ -129,7 +122,7 @@ class SoftmaxBugSweep:
 
 def softmax_bug_sweep(gaps=None, *, num_classes: int = 10) -> SoftmaxBugSweep:
     """Logits with the true class ``gap`` nats above (gap > 0) or below (gap < 0) all the others, swept."""
-    num_classes = _check_int(num_classes, "num_classes", low=2)
+    num_classes = check_int(num_classes, "num_classes", low=2)
     gaps = np.linspace(-15, 15, 121) if gaps is None else as_float(gaps, "gaps", min_ndim=1).ravel()
     out = {k: np.empty(gaps.size) for k in ("lr", "lb", "gr", "gb")}
     for i, g in enumerate(gaps):
@@ -186,7 +179,7 @@ def fit_soft_target(target, *, steps: int = 300, lr: float = 1.0, logits0=None) 
     t = as_distribution(target, "target")
     if t.ndim != 1:
         raise ValueError(f"target must be one distribution of shape (C,) (got shape {t.shape})")
-    steps = _check_int(steps, "steps")
+    steps = check_int(steps, "steps")
     lr = check_scalar(lr, "lr", low=0.0, low_open=True)
     z = np.zeros_like(t) if logits0 is None else as_float(logits0, "logits0").copy()
     if z.shape != t.shape:
@@ -401,7 +394,7 @@ def binary_hinge_loss(scores, targets, *, margin: float = 1.0, reduction: str = 
 
 def smoothed_targets(targets, num_classes: int, epsilon: float) -> np.ndarray:
     """Label smoothing: class indices -> (1 - ε) · one-hot + ε / K, shape (..., K). The true class gets 1 - ε + ε/K."""
-    k = _check_int(num_classes, "num_classes", low=2)
+    k = check_int(num_classes, "num_classes", low=2)
     eps = check_scalar(epsilon, "epsilon", low=0.0, high=1.0)
     y = as_class_indices(targets, "targets", k)
     return (1 - eps) * _one_hot(y, k) + eps / k
@@ -442,7 +435,7 @@ def fit_binary(x, y, *, loss: str = "bce", gamma: float = 2.0, alpha: float = -1
     pos_weight = check_scalar(pos_weight, "pos_weight", low=0.0)
     epsilon = check_scalar(epsilon, "epsilon", low=0.0, high=1.0)
     lr = check_scalar(lr, "lr", low=0.0, low_open=True)
-    steps = _check_int(steps, "steps", low=0)
+    steps = check_int(steps, "steps", low=0)
     w = np.zeros(x.shape[1]) if w0 is None else as_float(w0, "w0").copy()
     if w.shape != (x.shape[1],):
         raise ValueError(f"w0 must have shape ({x.shape[1]},) (got {w.shape})")
@@ -539,9 +532,9 @@ def label_smoothing_gap(num_classes: int = 10, epsilon: float = 0.1, *, steps: i
     Returns the gap z_0 - max_{j>0} z_j after each step for both, and the predicted optimum of the smoothed
     loss, log(1 + K (1 - ε) / ε): finite, where the one-hot target's optimum is at infinity.
     """
-    k = _check_int(num_classes, "num_classes", low=2)
+    k = check_int(num_classes, "num_classes", low=2)
     eps = check_scalar(epsilon, "epsilon", low=0.0, high=1.0, low_open=True)
-    steps = _check_int(steps, "steps")
+    steps = check_int(steps, "steps")
     lr = check_scalar(lr, "lr", low=0.0, low_open=True)
     gaps = {}
     for name, e in (("one_hot", 0.0), ("smoothed", eps)):
@@ -594,7 +587,7 @@ def label_noise_experiment(counts=(0, 5, 10, 15, 20, 25, 30), *, distance: float
     saturates, so they barely count."""
     from . import toy
 
-    counts = np.asarray([_check_int(int(c), "counts", low=0) for c in np.ravel(counts)])
+    counts = np.asarray([check_int(int(c), "counts", low=0) for c in np.ravel(counts)])
     distance = check_scalar(distance, "distance", low=0.0)
     x0, y0 = toy.make_blobs(200, separation=3.0, seed=seed)
     xt, yt = toy.make_blobs(2000, separation=3.0, seed=seed + 1000)

@@ -8,25 +8,16 @@ same updates in PyTorch, so a notebook can show that the two agree.
 
 from __future__ import annotations
 
-import numbers
 from typing import NamedTuple
 
 import numpy as np
 
 from . import grads, losses
-from ._validate import as_float, check_scalar
+from ._validate import as_float, check_int, check_scalar
 
 __all__ = ["make_blobs", "TrainResult", "train_logistic", "train_logistic_torch", "plot_decision_boundary"]
 
 LOSSES = ("bce", "mse")
-
-
-def _check_int(value, name: str, *, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int (got {type(value).__name__})")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low} (got {value})")
-    return int(value)
 
 
 def blob_centers(num_classes: int, separation: float) -> np.ndarray:
@@ -34,7 +25,7 @@ def blob_centers(num_classes: int, separation: float) -> np.ndarray:
 
     With two classes the centres sit at ±(separation / 2) along the diagonal (1, 1) / √2.
     """
-    k = _check_int(num_classes, "num_classes", low=2)
+    k = check_int(num_classes, "num_classes", low=2)
     sep = check_scalar(separation, "separation", low=0.0)
     radius = sep / (2 * np.sin(np.pi / k))
     angles = np.pi / 4 + np.pi + 2 * np.pi * np.arange(k) / k  # class 0 at the lower left
@@ -48,9 +39,9 @@ def make_blobs(n: int = 200, *, num_classes: int = 2, separation: float = 2.0, i
     Neighbouring class centres lie ``separation`` standard deviations apart. ``imbalance`` (two classes
     only) is the fraction of class 1, e.g. 0.05; ``None`` splits the classes as evenly as possible.
     """
-    n = _check_int(n, "n", low=1)
-    k = _check_int(num_classes, "num_classes", low=2)
-    seed = _check_int(seed, "seed", low=0)
+    n = check_int(n, "n", low=1)
+    k = check_int(num_classes, "num_classes", low=2)
+    seed = check_int(seed, "seed", low=0)
     centers = blob_centers(k, separation)
     if imbalance is None:
         counts = np.full(k, n // k)
@@ -108,7 +99,7 @@ def _check_train_args(x, y, loss, lr, steps, w0, b0):
     if loss not in LOSSES:
         raise ValueError(f"loss must be 'bce' or 'mse' (got {loss!r})")
     lr = check_scalar(lr, "lr", low=0.0, low_open=True)
-    steps = _check_int(steps, "steps", low=0)
+    steps = check_int(steps, "steps", low=0)
     d = x.shape[1]
     if w0 is None:
         w = np.zeros(d)
