@@ -24,6 +24,15 @@ def _xlogy(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.where(x == 0, 0.0, x * np.where(x == 0, 0.0, logy))
 
 
+def _pair(p, q, base):
+    """The door for two distributions over the same outcomes: (p, q, ln base), validated."""
+    ln_base = np.log(check_base(base))
+    p = as_distribution(p, "p")
+    q = as_distribution(q, "q")
+    check_same_shape(p, q, "p", "q")
+    return p, q, ln_base
+
+
 def surprisal(p, *, base: float = 2):
     """Surprisal (self-information) of an event of probability p: -log_base(p). Infinite at p = 0."""
     base = check_base(base)
@@ -41,20 +50,14 @@ def entropy(p, *, base: float = 2):
 
 def cross_entropy(p, q, *, base: float = 2):
     """H(p, q) = -sum_i p_i log q_i: the average code length when coding p with a code built for q."""
-    base = check_base(base)
-    p = as_distribution(p, "p")
-    q = as_distribution(q, "q")
-    check_same_shape(p, q, "p", "q")
-    return _out(-_xlogy(p, q).sum(axis=-1) / np.log(base))
+    p, q, ln_base = _pair(p, q, base)
+    return _out(-_xlogy(p, q).sum(axis=-1) / ln_base)
 
 
 def kl_divergence(p, q, *, base: float = 2):
     """KL(p || q) = sum_i p_i log(p_i / q_i): the extra bits paid for coding p with a code built for q."""
-    base = check_base(base)
-    p = as_distribution(p, "p")
-    q = as_distribution(q, "q")
-    check_same_shape(p, q, "p", "q")
-    kl = (_xlogy(p, p) - _xlogy(p, q)).sum(axis=-1) / np.log(base)
+    p, q, ln_base = _pair(p, q, base)
+    kl = (_xlogy(p, p) - _xlogy(p, q)).sum(axis=-1) / ln_base
     # Rounding can leave -1e-17 where p == q; Gibbs' inequality says KL >= 0.
     return _out(np.maximum(kl, 0.0))
 
