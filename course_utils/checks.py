@@ -254,6 +254,10 @@ def check_logistic_regression_grad(fn: Callable) -> CheckResult:
 
 
 # --- 04 softmax and categorical cross-entropy ---
+#: (logits, class indices) pairs shared by the cross-entropy and its gradient (notebook 05)
+_LOGITS_AND_INDICES = [([[2.0, 1.0, 0.1]], [0]), ([[2.0, 1.0, 0.1], [0.5, 2.5, -1.0]], [2, 1]),
+                       ([[1000.0, 0.0, -1000.0]], [2]), ([[0.0, 0.0, 0.0, 0.0]], [3])]
+
 @register("softmax_stable")
 def check_softmax_stable(fn: Callable) -> CheckResult:
     """Exercise: softmax on the last axis that survives logits of ±1000 (the log-sum-exp shift)."""
@@ -265,10 +269,8 @@ def check_softmax_stable(fn: Callable) -> CheckResult:
 @register("cross_entropy_from_logits")
 def check_cross_entropy_from_logits(fn: Callable) -> CheckResult:
     """Exercise: mean categorical cross-entropy (nats) of (N, C) logits against (N,) class indices."""
-    inputs = [([[2.0, 1.0, 0.1]], [0]), ([[2.0, 1.0, 0.1], [0.5, 2.5, -1.0]], [2, 1]),
-              ([[1000.0, 0.0, -1000.0]], [2]), ([[0.0, 0.0, 0.0, 0.0]], [3])]
     cases = [Case((np.array(z), np.array(y)), losses.categorical_cross_entropy(z, y), label=f"logits = {z}, y = {y}")
-             for z, y in inputs]
+             for z, y in _LOGITS_AND_INDICES]
     return run_cases("cross_entropy_from_logits", fn, cases)
 
 
@@ -306,10 +308,8 @@ def check_grad_mse_wrt_logit(fn: Callable) -> CheckResult:
 @register("grad_softmax_ce")
 def check_grad_softmax_ce(fn: Callable) -> CheckResult:
     """Exercise: ∂CE/∂z per sample for (N, C) logits and (N,) class indices: softmax(z) - one_hot(y)."""
-    inputs = [([[2.0, 1.0, 0.1]], [0]), ([[2.0, 1.0, 0.1], [0.5, 2.5, -1.0]], [2, 1]),
-              ([[1000.0, 0.0, -1000.0]], [2]), ([[0.0, 0.0, 0.0, 0.0]], [3])]
     cases = [Case((np.array(z), np.array(y)), grads.cce_grad_logits(z, y), label=f"logits = {z}, y = {y}")
-             for z, y in inputs]
+             for z, y in _LOGITS_AND_INDICES]
     return run_cases("grad_softmax_ce", fn, cases)
 
 
