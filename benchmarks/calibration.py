@@ -52,6 +52,8 @@ def main(argv=None) -> list[dict]:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--root", default=None, help="data folder (default: $CIFAR10_ROOT, else the user cache)")
     ap.add_argument("--checkpoint-dir", default=str(ROOT / "checkpoints"))
+    ap.add_argument("--precision", choices=train.PRECISIONS, default="auto",
+                    help="auto: bf16 autocast on a GPU or a CPU with bf16 matrix units (AMX), else fp32")
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -66,7 +68,7 @@ def main(argv=None) -> list[dict]:
         t0 = time.perf_counter()
         r = cal.calibration_run(data, recipe=args.recipe, label_smoothing=eps, noise=noise, n_val=args.val,
                                 epochs=args.epochs, checkpoint_dir=args.checkpoint_dir, seed=args.seed,
-                                n_bins=args.bins, n_train_losses=0,
+                                n_bins=args.bins, n_train_losses=0, precision=args.precision,
                                 log=lambda line: print("   ", line, flush=True))
         row = {**r.row(), "recipe": r.recipe, "reused_checkpoint": r.reused_checkpoint,
                "wall_s": round(time.perf_counter() - t0, 1), "load_average_end": os.getloadavg()}

@@ -46,6 +46,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--device", default=None, help="default: cuda > mps > cpu")
     ap.add_argument("--root", default=None, help="data folder (default: $CIFAR10_ROOT, else the user cache)")
     ap.add_argument("--checkpoint-dir", default=None, help="save (and resume from) a checkpoint each epoch")
+    ap.add_argument("--precision", choices=train.PRECISIONS, default="auto",
+                    help="auto: bf16 autocast on a GPU or a CPU with bf16 matrix units (AMX), else fp32")
     ap.add_argument("--eval-each-epoch", action="store_true", help="also measure test accuracy every epoch")
     args = ap.parse_args(argv)
     if args.threads:
@@ -61,8 +63,10 @@ def main(argv=None) -> dict:
     hist = train.fit(model, data, recipe=recipe, epochs=args.epochs, time_budget_s=args.time_budget,
                      seed=args.seed, device=args.device, progress=False, live_plot=False,
                      checkpoint_dir=args.checkpoint_dir,
-                     eval_each_epoch=args.eval_each_epoch, log=lambda line: print(line, flush=True))
-    ev = train.evaluate(model, data.x_test, data.y_test, tta=recipe.tta)
+                     eval_each_epoch=args.eval_each_epoch, log=lambda line: print(line, flush=True),
+                     precision=args.precision)
+    ev = train.evaluate(model, data.x_test, data.y_test, tta=recipe.tta, precision=args.precision,
+                        tta_translate=recipe.tta_translate)
     seconds, cpu = time.perf_counter() - t0, cpu_seconds() - cpu0
     result = {
         "recipe": recipe.name,
@@ -75,6 +79,7 @@ def main(argv=None) -> dict:
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "stopped_by_budget": hist.stopped_by_budget,
         "threads": torch.get_num_threads(),
+        "precision": hist.precision,
         "device": str(next(model.parameters()).device),
         "load_average_end": [round(v, 2) for v in os.getloadavg()],
     }

@@ -377,13 +377,13 @@ class CalibrationRun(NamedTuple):
 def calibration_run(data, *, recipe="quick", label_smoothing: float | None = None, noise: float = 0.0,
                     n_val: int = VAL_SIZE, epochs: int | None = None, checkpoint_dir=None, seed: int = 0,
                     n_bins: int = 15, n_train_losses: int = 5000, progress: bool = False, log=None,
-                    name: str | None = None) -> CalibrationRun:
+                    name: str | None = None, precision: str = "auto") -> CalibrationRun:
     """Train one variant (or reuse its checkpoint) and measure its calibration.
 
     ``n_val`` training images are held out (:func:`split_validation`); ``noise`` flips that fraction of
     the remaining training labels (:func:`course_utils.data.flip_labels`, the held-out labels stay clean);
     the model trains with ``course_utils.train.fit`` (``recipe``, ``epochs``, ``label_smoothing``,
-    ``checkpoint_dir``, ``seed``); T is fitted on the held-out split; the test metrics are computed at
+    ``checkpoint_dir``, ``seed``, ``precision``); T is fitted on the held-out split; the test metrics are computed at
     T = 1 and at the fitted T, from the (TTA-averaged, when the recipe uses it) logits in float64.
     """
     import time
@@ -407,11 +407,16 @@ def calibration_run(data, *, recipe="quick", label_smoothing: float | None = Non
     t0 = time.perf_counter()
     hist = train.fit(model, train_data, recipe=rec, epochs=epochs, label_smoothing=eps,
                      checkpoint_dir=checkpoint_dir, seed=seed, progress=progress, live_plot=False,
-                     eval_each_epoch=False, log=log)
+                     eval_each_epoch=False, log=log, precision=precision)
     seconds = hist.train_seconds if hist.reused_checkpoint else time.perf_counter() - t0
-    val_logits = train.predict_logits(model, x_val, tta=rec.tta).double().numpy()
+
+    def logits_of(x):
+        return train.predict_logits(model, x, tta=rec.tta, tta_translate=rec.tta_translate,
+                                    precision=precision).double().numpy()
+
+    val_logits = logits_of(x_val)
     temperature = fit_temperature(val_logits, y_val)
-    test_logits = train.predict_logits(model, data.x_test, tta=rec.tta).double().numpy()
+    test_logits = logits_of(data.x_test)
     y_test = data.y_test.numpy().astype(np.int64)
     before = calibration_metrics(apply_temperature(test_logits, 1.0), y_test, n_bins)
     after = calibration_metrics(apply_temperature(test_logits, temperature), y_test, n_bins)
@@ -419,7 +424,7 @@ def calibration_run(data, *, recipe="quick", label_smoothing: float | None = Non
     pick = np.sort(rng.permutation(len(flipped))[: min(n_train_losses, len(flipped))])
     tr_losses = np.zeros(0)
     if pick.size:
-        tr_logits = train.predict_logits(model, train_data.x_train[pick], tta=rec.tta).double().numpy()
+        tr_logits = logits_of(train_data.x_train[pick])
         tr_losses = negative_log_likelihood(apply_temperature(tr_logits, 1.0),
                                             train_data.y_train[pick].numpy(), reduction="none")
     if name is None:

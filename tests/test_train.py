@@ -170,3 +170,59 @@ def test_fit_whitens_once_and_can_continue_training(tiny):
     train.fit(model, tiny._replace(x_train=tiny.x_train.flip(-1)), recipe=TINY, epochs=1, progress=False,
               live_plot=False, device="cpu")
     assert torch.equal(stem, model.whiten.weight)  # a second fit continues; it does not reset the stem
+
+
+def test_precision_is_resolved_per_device(monkeypatch):
+    assert train.resolve_precision("fp32", "cpu") == "fp32"
+    assert train.resolve_precision("bf16", "cpu") == "bf16"
+    assert train.resolve_precision("auto", "cpu") == ("bf16" if train.cpu_has_bf16_units() else "fp32")
+    monkeypatch.setattr(train, "cpu_has_bf16_units", lambda: False)
+    assert train.resolve_precision("auto", "cpu") == "fp32"
+    monkeypatch.setattr(train, "cpu_has_bf16_units", lambda: True)
+    assert train.resolve_precision("auto", "cpu") == "bf16"
+    assert train.resolve_precision("auto", "mps") == "fp32"
+    for bad, exc in (("half", ValueError), (16, TypeError)):
+        with pytest.raises(exc, match="precision"):
+            train.resolve_precision(bad, "cpu")
+    with pytest.raises(ValueError, match="precision 'bf16'"):
+        train.resolve_precision("bf16", "mps")
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_fit_and_evaluate_in_each_precision(tiny, precision):
+    model = models.make_model("quick")
+    hist = train.fit(model, tiny, recipe=TINY, epochs=1, progress=False, live_plot=False, device="cpu",
+                     precision=precision)
+    assert hist.precision == precision and math.isfinite(hist.train_loss[0])
+    ev = train.evaluate(model, tiny.x_test, tiny.y_test, precision=precision)
+    assert ev.logits.dtype == torch.float32 and torch.isfinite(ev.logits).all()
+    ev32 = train.evaluate(model, tiny.x_test, tiny.y_test, precision="fp32")
+    assert torch.allclose(ev.probs, ev32.probs, atol=0.05)  # bf16 keeps about 3 significant digits
+
+
+def test_shift_batch_moves_pixels_and_reflects_at_the_border():
+    x = torch.arange(2 * 3 * 5 * 5, dtype=torch.float32).reshape(2, 3, 5, 5)
+    down = train.shift_batch(x, 1)
+    assert down.shape == x.shape and torch.equal(down[..., 1:, 1:], x[..., :-1, :-1])
+    assert torch.equal(down[..., 0, 1:], x[..., 1, :-1])  # the new top row reflects row 1
+    up = train.shift_batch(x, -2)
+    assert torch.equal(up[..., :-2, :-2], x[..., 2:, 2:])
+    assert train.shift_batch(x, 0) is x
+
+
+def test_translate_tta_averages_six_views(tiny):
+    model = models.make_model("quick")
+    x = tiny.x_test[:8]
+    ev = train.evaluate(model, x, tiny.y_test[:8], tta_translate=1, precision="fp32")
+    mirrored = train.evaluate(model, x.flip(-1), tiny.y_test[:8], tta_translate=1, precision="fp32")
+    assert torch.allclose(ev.logits, mirrored.logits, atol=1e-4)
+    model.eval()
+    with torch.no_grad():
+        xb = train._prepare(x, torch.device("cpu"))
+        views = [xb, xb.flip(-1)]
+        expected = sum(0.5 * model(v) + 0.25 * (model(train.shift_batch(v, 1)) + model(train.shift_batch(v, -1)))
+                       for v in views) / 2
+    assert torch.allclose(ev.logits, expected, atol=1e-4)
+    for bad in (-1, 9, True, 1.0):
+        with pytest.raises(ValueError, match="tta_translate"):
+            train.predict_logits(model, x, tta_translate=bad)
