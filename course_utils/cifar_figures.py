@@ -1,4 +1,6 @@
-"""Figures for the CIFAR-10 notebook: image grids, the confusion matrix, per-image losses, training curves.
+"""Figures for the CIFAR-10 notebook: image grids, the confusion matrix and the split of the test loss.
+
+Training curves are ``plots.plot_fit_history``; loss histograms are ``plots.plot_loss_histogram``.
 
 Each ``plot_*`` takes ``ax=None`` (or ``axes=None`` for a grid), labels losses in nats, uses the course
 palette, and returns what it drew on.
@@ -66,42 +68,14 @@ def plot_confusion(confusion, classes, ax=None):
     return ax
 
 
-def plot_loss_histogram(losses, correct=None, ax=None, *, bins: int = 60):
-    """Histogram of per-image cross-entropy -ln q(true class), in nats, split into right and wrong
-    predictions, with the mean (the test loss) and ln 10 (a uniform guess) marked."""
-    loss = torch.as_tensor(losses).double().numpy()
-    ax = _ax(ax)
-    edges = np.linspace(0, max(float(loss.max()), math.log(10)) * 1.02, bins + 1)
-    if correct is None:
-        ax.hist(loss, bins=edges, color=COLORS["loss"], alpha=0.8, label="all test images")
-    else:
-        ok = torch.as_tensor(correct).bool().numpy()
-        ax.hist(loss[ok], bins=edges, color=COLORS["grad"], alpha=0.75, label="predicted right")
-        ax.hist(loss[~ok], bins=edges, color=COLORS["loss"], alpha=0.75, label="predicted wrong")
-    ax.axvline(loss.mean(), color=COLORS["black"], lw=1.5, label=f"mean = {loss.mean():.3f} nats (test loss)")
-    ax.axvline(math.log(10), color=COLORS["neutral"], ls="--", lw=1.5, label="ln 10 (uniform guess)")
-    ax.set(xlabel="per-image cross-entropy  -ln q(true class)  (nats)", ylabel="images (log scale)",
-           yscale="log", title="where the test loss comes from")
-    ax.legend(fontsize="small")
-    return ax
+def plot_test_losses(ev, ax=None):
+    """Where the test loss comes from: per-image cross-entropy -ln q(true class) of an ``Evaluation``,
+    split into right and wrong predictions, on a log count axis, with the mean and ln 10 marked."""
+    from .plots import plot_loss_histogram
 
-
-def plot_history(history, axes=None):
-    """Static training curves of a ``History``: loss (nats) and accuracy per epoch."""
-    if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-    ax_loss, ax_acc = axes
-    steps = len(history.step_loss)
-    if steps and history.epoch:
-        xs = np.arange(1, steps + 1) / steps * history.epoch[-1]
-        ax_loss.plot(xs, history.step_loss, color=COLORS["loss"], lw=1, alpha=0.35, label="train, each step")
-    ax_loss.plot(history.epoch, history.train_loss, "o-", color=COLORS["loss"], label="train, epoch mean")
-    ax_loss.plot(history.epoch, history.test_loss, "s-", color=COLORS["other"], label="test")
-    ax_loss.axhline(math.log(10), color=COLORS["neutral"], ls="--", lw=1, label="ln 10 (guessing)")
-    ax_loss.set(xlabel="epoch", ylabel="cross-entropy (nats)", title=f"recipe '{history.recipe}'")
-    ax_acc.plot(history.epoch, history.train_accuracy, "o-", color=COLORS["loss"], label="train (augmented)")
-    ax_acc.plot(history.epoch, history.test_accuracy, "s-", color=COLORS["other"], label="test")
-    ax_acc.set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1))
-    ax_loss.legend(fontsize="small")
-    ax_acc.legend(fontsize="small", loc="lower right")
-    return axes
+    right = (ev.probs.argmax(1) == ev.targets).numpy()
+    losses = ev.losses.double().numpy()
+    return plot_loss_histogram({"predicted right": losses[right], "predicted wrong": losses[~right]}, ax,
+                               colors={"predicted right": COLORS["grad"], "predicted wrong": COLORS["loss"]},
+                               bins=60, density=False, log_counts=True, mean_line=True,
+                               uniform_classes=len(ev.per_class_accuracy), title="where the test loss comes from")

@@ -638,29 +638,86 @@ def plot_reliability_diagram(bins, ax=None, *, title: str | None = None, show_ec
     return ax
 
 
-def plot_loss_histogram(groups, ax=None, *, colors=None, bins=40, title: str | None = None):
+def plot_loss_histogram(groups, ax=None, *, colors=None, bins=40, title: str | None = None,
+                        density: bool = True, log_counts: bool = False, mean_line: bool = False,
+                        uniform_classes: int | None = None):
     """Overlaid histograms of per-sample losses (nats), one per group: ``groups`` maps a label to an array.
-    Each histogram is normalised to its group's size (density), so groups of different sizes compare."""
+
+    ``density=True`` normalises each histogram to its group's size, so groups of different sizes compare;
+    ``density=False`` with ``log_counts=True`` counts images on a log axis, so a thin tail stays visible.
+    ``mean_line`` marks the mean over all groups (the loss a training loop reports); ``uniform_classes=K``
+    marks ln K, the loss of a uniform guess over K classes."""
     import matplotlib.pyplot as plt
 
     if not isinstance(groups, Mapping) or not groups:
         raise TypeError("groups must be a non-empty dict {label: per-sample losses}")
+    for flag, name in ((density, "density"), (log_counts, "log_counts"), (mean_line, "mean_line")):
+        if not isinstance(flag, bool):
+            raise TypeError(f"{name} must be True or False (got {type(flag).__name__})")
+    if uniform_classes is not None and (isinstance(uniform_classes, bool)
+                                        or not isinstance(uniform_classes, int) or uniform_classes < 2):
+        raise ValueError(f"uniform_classes must be an int >= 2 or None (got {uniform_classes!r})")
     arrays = {label: as_float(v, f"groups[{label!r}]", min_ndim=1, allow_inf=True).ravel()
               for label, v in groups.items()}
-    finite = np.concatenate([a[np.isfinite(a)] for a in arrays.values()])
+    every = np.concatenate(list(arrays.values()))
+    finite = every[np.isfinite(every)]
     top = float(finite.max()) if finite.size else 1.0
-    edges = np.linspace(0.0, max(top, 1e-6), bins + 1) if np.isscalar(bins) else np.asarray(bins)
+    if uniform_classes is not None:
+        top = max(top, np.log(uniform_classes))
+    edges = np.linspace(0.0, max(top, 1e-6) * 1.02, bins + 1) if np.isscalar(bins) else np.asarray(bins)
     default = [COLORS[k] for k in ("true", "loss", "other", "accent", "pred")]
     if ax is None:
         _, ax = plt.subplots(figsize=(6.4, 3.8))
     for i, (label, a) in enumerate(arrays.items()):
         color = (colors or {}).get(label, default[i % len(default)])
-        ax.hist(np.clip(a, edges[0], edges[-1]), bins=edges, density=True, histtype="stepfilled", alpha=0.35,
-                color=color, edgecolor=color, linewidth=1.5,
-                label=f"{label} (n = {a.size:,}, mean {np.mean(a):.3f} nats)")
+        mean = f"mean {np.mean(a):.3f} nats" if a.size else "empty"
+        ax.hist(np.clip(a, edges[0], edges[-1]), bins=edges, density=density, histtype="stepfilled",
+                alpha=0.35, color=color, edgecolor=color, linewidth=1.5, label=f"{label} (n = {a.size:,}, {mean})")
+    if mean_line and every.size:
+        ax.axvline(float(np.mean(every)), color=COLORS["black"], lw=1.5,
+                   label=f"mean of all = {np.mean(every):.3f} nats")
+    if uniform_classes is not None:
+        ax.axvline(np.log(uniform_classes), color=COLORS["neutral"], ls="--", lw=1.5,
+                   label=f"ln {uniform_classes} (uniform guess)")
     ax.set_xlabel("per-sample cross-entropy (nats)")
-    ax.set_ylabel("density")
+    ax.set_ylabel("density" if density else ("count (log scale)" if log_counts else "count"))
+    if log_counts:
+        ax.set_yscale("log")
     ax.legend(fontsize="small")
     if title:
         ax.set_title(title)
     return ax
+
+
+def plot_fit_history(history, axes=None, *, steps_per_epoch: int | None = None):
+    """The two panels of a ``course_utils.train.History``: cross-entropy (nats) of every training step, the
+    epoch means and the test loss, with ln 10 marked; and training and test accuracy per epoch.
+    ``axes``: two Axes to draw on (cleared first, so a live plot redraws with this same function).
+    ``steps_per_epoch`` places the steps on the epoch axis (default: inferred from the finished epochs)."""
+    import matplotlib.pyplot as plt
+
+    if not all(hasattr(history, k) for k in ("epoch", "train_loss", "test_loss", "step_loss", "recipe")):
+        raise TypeError(f"history must be a course_utils.train.History (got {type(history).__name__})")
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    ax_loss, ax_acc = axes
+    ax_loss.clear()
+    ax_acc.clear()
+    steps = len(history.step_loss)
+    if steps_per_epoch is not None and (isinstance(steps_per_epoch, bool)
+                                        or not isinstance(steps_per_epoch, int) or steps_per_epoch < 1):
+        raise ValueError(f"steps_per_epoch must be a positive int or None (got {steps_per_epoch!r})")
+    if steps:
+        per_epoch = steps_per_epoch or (steps / history.epoch[-1] if history.epoch else steps)
+        xs = np.arange(1, steps + 1) / per_epoch
+        ax_loss.plot(xs, history.step_loss, color=COLORS["loss"], lw=1, alpha=0.35, label="train, each step")
+    ax_loss.plot(history.epoch, history.train_loss, "o-", color=COLORS["loss"], label="train, epoch mean")
+    ax_loss.plot(history.epoch, history.test_loss, "s-", color=COLORS["other"], label="test")
+    ax_loss.axhline(np.log(10), color=COLORS["neutral"], ls="--", lw=1, label="ln 10 (guessing)")
+    ax_loss.set(xlabel="epoch", ylabel="cross-entropy (nats)", title=f"training: recipe '{history.recipe}'")
+    ax_acc.plot(history.epoch, history.train_accuracy, "o-", color=COLORS["loss"], label="train (augmented)")
+    ax_acc.plot(history.epoch, history.test_accuracy, "s-", color=COLORS["other"], label="test")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1))
+    ax_loss.legend(loc="upper right", fontsize="small")
+    ax_acc.legend(loc="lower right", fontsize="small")
+    return axes

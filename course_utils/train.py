@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import math
 import numbers
 import os
 import time
@@ -376,43 +375,24 @@ def describe_predictions(ev: Evaluation, indices, classes) -> list[str]:
 
 # ---------------------------------------------------------------------------------------- live plotting
 class _LivePlot:
-    """Loss (nats) and accuracy curves, redrawn in place in a notebook output."""
+    """Loss (nats) and accuracy curves, redrawn in place in a notebook output by ``plots.plot_fit_history``."""
 
-    def __init__(self, title: str):
+    def __init__(self, history: History, steps_per_epoch: int):
         import matplotlib.pyplot as plt
         from IPython.display import display
 
-        from .plots import COLORS
-
-        self.colors = COLORS
-        self.fig, (self.ax_loss, self.ax_acc) = plt.subplots(1, 2, figsize=(10, 3.6))
+        self.fig, self.axes = plt.subplots(1, 2, figsize=(10, 3.6))
         plt.close(self.fig)  # shown only through the display handle
-        (self.l_step,) = self.ax_loss.plot([], [], color=COLORS["loss"], lw=1, alpha=0.35,
-                                           label="train, each step")
-        (self.l_train,) = self.ax_loss.plot([], [], "o-", color=COLORS["loss"], label="train, epoch mean")
-        (self.l_test,) = self.ax_loss.plot([], [], "s-", color=COLORS["other"], label="test")
-        self.ax_loss.axhline(math.log(10), color=COLORS["neutral"], ls="--", lw=1, label="ln 10 (guessing)")
-        self.ax_loss.set(xlabel="epoch", ylabel="cross-entropy (nats)", title=title)
-        (self.a_train,) = self.ax_acc.plot([], [], "o-", color=COLORS["loss"], label="train (augmented)")
-        (self.a_test,) = self.ax_acc.plot([], [], "s-", color=COLORS["other"], label="test")
-        self.ax_acc.set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1))
-        self.ax_loss.legend(loc="upper right", fontsize="small")
-        self.ax_acc.legend(loc="lower right", fontsize="small")
-        self.fig.tight_layout()
+        self.steps_per_epoch = steps_per_epoch
+        self.update(history)
         self.handle = display(self.fig, display_id=True)
 
-    def update(self, h: History, steps_per_epoch: int) -> None:
-        xs = [(i + 1) / steps_per_epoch for i in range(len(h.step_loss))]
-        self.l_step.set_data(xs, h.step_loss)
-        self.l_train.set_data(h.epoch, h.train_loss)
-        self.l_test.set_data(h.epoch, h.test_loss)
-        self.a_train.set_data(h.epoch, h.train_accuracy)
-        self.a_test.set_data(h.epoch, h.test_accuracy)
-        self.ax_loss.relim()
-        self.ax_loss.autoscale_view()
-        self.ax_loss.set_xlim(0, max(1.0, xs[-1] if xs else 1.0))
-        self.ax_acc.set_xlim(0, max(1.0, xs[-1] if xs else 1.0))
-        if self.handle is not None:
+    def update(self, h: History) -> None:
+        from .plots import plot_fit_history
+
+        plot_fit_history(h, self.axes, steps_per_epoch=self.steps_per_epoch)
+        self.fig.tight_layout()
+        if getattr(self, "handle", None) is not None:
             self.handle.update(self.fig)
 
 
@@ -539,7 +519,7 @@ def fit(model: nn.Module, data, *, recipe="quick", epochs: int | None = None,
         sample = x_train[torch.randperm(n, generator=g)[:5000]]
         model.init_whitening(normalize_batch(sample).to(device))
 
-    plot = _LivePlot(f"training: recipe '{rec.name}'") if live_plot else None
+    plot = _LivePlot(history, steps_per_epoch) if live_plot else None
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -590,7 +570,7 @@ def fit(model: nn.Module, data, *, recipe="quick", epochs: int | None = None,
                     if step % 10 == 0:
                         bar.set_postfix(loss=f"{float(loss_d):.3f} nats", lr=f"{lr:.3g}")
                 if plot is not None and step % 25 == 0:
-                    plot.update(history, steps_per_epoch)
+                    plot.update(history)
             if seen == 0:  # the budget ran out at the first step of an epoch: the run is over
                 history.finished = history.stopped_by_budget
                 if ckpt is not None:
@@ -611,7 +591,7 @@ def fit(model: nn.Module, data, *, recipe="quick", epochs: int | None = None,
             history.seconds.append(time.perf_counter() - clock0)
             history.finished = epoch + 1 == rec.epochs or history.stopped_by_budget
             if plot is not None:
-                plot.update(history, steps_per_epoch)
+                plot.update(history)
             if ckpt is not None:
                 _save(ckpt, model, optimizer, history)
             if log:

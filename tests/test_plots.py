@@ -160,3 +160,43 @@ def test_fmt_number():
     assert plots.fmt_number(float("inf")) == "∞"
     assert plots.fmt_number(1e12) == "1.0000e+12"
     assert plots.fmt_number(0) == "0.0000"
+
+
+# ---------------------------------------------------------------- training figures
+def test_loss_histogram_counts_on_a_log_axis_with_mean_and_uniform_guess():
+    rng = np.random.default_rng(1)
+    right, wrong = rng.exponential(0.2, 400), rng.exponential(2.0, 50)
+    ax = plots.plot_loss_histogram({"right": right, "wrong": wrong}, bins=30, density=False, log_counts=True,
+                                   mean_line=True, uniform_classes=10)
+    assert ax.get_yscale() == "log" and "count" in ax.get_ylabel()
+    heights = sum(p.get_path().vertices[:, 1].max() for p in ax.patches)
+    assert heights > 50  # counts, not densities
+    xs = sorted(line.get_xdata()[0] for line in ax.lines)
+    assert xs == pytest.approx(sorted([np.log(10), np.concatenate([right, wrong]).mean()]))
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any(lab.startswith("ln 10") for lab in labels) and any(lab.startswith("mean of all") for lab in labels)
+    assert ax.get_xlim()[1] >= np.log(10)
+    with pytest.raises(ValueError, match="uniform_classes"):
+        plots.plot_loss_histogram({"a": right}, uniform_classes=1)
+    with pytest.raises(TypeError, match="log_counts"):
+        plots.plot_loss_histogram({"a": right}, log_counts="yes")
+
+
+def test_fit_history_draws_steps_epochs_and_redraws_in_place():
+    from course_utils.train import History
+
+    h = History(recipe="demo", epoch=[1, 2], train_loss=[1.9, 1.2], train_accuracy=[0.4, 0.6],
+                test_loss=[1.7, 1.1], test_accuracy=[0.45, 0.62], step_loss=list(np.linspace(2.3, 1.1, 20)))
+    ax_loss, ax_acc = plots.plot_fit_history(h)
+    step_line = ax_loss.lines[0]
+    assert step_line.get_xdata()[-1] == pytest.approx(2.0)  # 20 steps over 2 epochs
+    assert "nats" in ax_loss.get_ylabel() and ax_acc.get_ylim() == (0, 1)
+    assert any(np.allclose(line.get_ydata(), np.log(10)) for line in ax_loss.lines)
+    h.step_loss.append(1.0)  # a live plot redraws on the same axes without piling up lines
+    n_lines = len(ax_loss.lines)
+    plots.plot_fit_history(h, (ax_loss, ax_acc), steps_per_epoch=10)
+    assert len(ax_loss.lines) == n_lines and ax_loss.lines[0].get_xdata()[-1] == pytest.approx(2.1)
+    with pytest.raises(TypeError, match="History"):
+        plots.plot_fit_history({"train_loss": [1.0]})
+    with pytest.raises(ValueError, match="steps_per_epoch"):
+        plots.plot_fit_history(h, steps_per_epoch=0)
