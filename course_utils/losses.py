@@ -171,12 +171,17 @@ def nll_loss(log_probs, targets, *, weight=None, reduction: str = "mean"):
     return _nll(lp, y, w, reduction)
 
 
-def _nll(lp: np.ndarray, y: np.ndarray, w: np.ndarray | None, reduction: str):
-    picked = -_gather(lp, y)
+def _reduce_by_target(picked: np.ndarray, y: np.ndarray, w: np.ndarray | None, reduction: str):
+    """Reduce per-sample losses, each weighted by its target class's weight w[y_i]; 'mean' then divides
+    by sum_i w[y_i], as nll_loss does."""
     if w is None:
         return reduce(picked, reduction)
     wy = w[y]
     return reduce(picked * wy, reduction, denominator=wy.sum())
+
+
+def _nll(lp: np.ndarray, y: np.ndarray, w: np.ndarray | None, reduction: str):
+    return _reduce_by_target(-_gather(lp, y), y, w, reduction)
 
 
 def categorical_cross_entropy(logits, targets, *, weight=None, label_smoothing: float = 0.0,
@@ -213,10 +218,7 @@ def categorical_cross_entropy(logits, targets, *, weight=None, label_smoothing: 
     np.exp(shifted, out=shifted)
     log_s = np.log(shifted.sum(axis=-1))
     picked = log_s - shifted_y
-    if w is None:
-        nll = reduce(picked, reduction)
-    else:
-        nll = reduce(picked * w[y], reduction, denominator=w[y].sum())
+    nll = _reduce_by_target(picked, y, w, reduction)
     if eps == 0:
         return nll
     smooth = (n_classes if w is None else w.sum()) * log_s - smooth_shift
