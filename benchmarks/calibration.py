@@ -52,8 +52,9 @@ def main(argv=None) -> list[dict]:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--root", default=None, help="data folder (default: $CIFAR10_ROOT, else the user cache)")
     ap.add_argument("--checkpoint-dir", default=str(ROOT / "checkpoints"))
-    ap.add_argument("--precision", choices=train.PRECISIONS, default="auto",
-                    help="auto: bf16 autocast on a GPU or a CPU with bf16 matrix units (AMX), else fp32")
+    ap.add_argument("--precision", choices=train.PRECISIONS, default=None,
+                    help="default: the recipe's (auto for all but tutorial): bf16 autocast on a GPU or a CPU "
+                         "with bf16 matrix units (AMX), else fp32")
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -46,8 +46,9 @@ def main(argv=None) -> dict:
     ap.add_argument("--device", default=None, help="default: cuda > mps > cpu")
     ap.add_argument("--root", default=None, help="data folder (default: $CIFAR10_ROOT, else the user cache)")
     ap.add_argument("--checkpoint-dir", default=None, help="save (and resume from) a checkpoint each epoch")
-    ap.add_argument("--precision", choices=train.PRECISIONS, default="auto",
-                    help="auto: bf16 autocast on a GPU or a CPU with bf16 matrix units (AMX), else fp32")
+    ap.add_argument("--precision", choices=train.PRECISIONS, default=None,
+                    help="default: the recipe's (auto for all but tutorial): bf16 autocast on a GPU or a CPU "
+                         "with bf16 matrix units (AMX), else fp32")
     ap.add_argument("--eval-each-epoch", action="store_true", help="also measure test accuracy every epoch")
     args = ap.parse_args(argv)
     if args.threads:
@@ -65,7 +66,7 @@ def main(argv=None) -> dict:
                      checkpoint_dir=args.checkpoint_dir,
                      eval_each_epoch=args.eval_each_epoch, log=lambda line: print(line, flush=True),
                      precision=args.precision)
-    ev = train.evaluate(model, data.x_test, data.y_test, tta=recipe.tta, precision=args.precision,
+    ev = train.evaluate(model, data.x_test, data.y_test, tta=recipe.tta, precision=hist.precision,
                         tta_translate=recipe.tta_translate)
     seconds, cpu = time.perf_counter() - t0, cpu_seconds() - cpu0
     result = {

@@ -377,14 +377,15 @@ class CalibrationRun(NamedTuple):
 def calibration_run(data, *, recipe="quick", label_smoothing: float | None = None, noise: float = 0.0,
                     n_val: int = VAL_SIZE, epochs: int | None = None, checkpoint_dir=None, seed: int = 0,
                     n_bins: int = 15, n_train_losses: int = 5000, progress: bool = False, log=None,
-                    name: str | None = None, precision: str = "auto") -> CalibrationRun:
+                    name: str | None = None, precision: str | None = None) -> CalibrationRun:
     """Train one variant (or reuse its checkpoint) and measure its calibration.
 
     ``n_val`` training images are held out (:func:`split_validation`); ``noise`` flips that fraction of
     the remaining training labels (:func:`course_utils.data.flip_labels`, the held-out labels stay clean);
     the model trains with ``course_utils.train.fit`` (``recipe``, ``epochs``, ``label_smoothing``,
-    ``checkpoint_dir``, ``seed``, ``precision``); T is fitted on the held-out split; the test metrics are computed at
-    T = 1 and at the fitted T, from the (TTA-averaged, when the recipe uses it) logits in float64.
+    ``checkpoint_dir``, ``seed``, ``precision``: default the recipe's); T is fitted on the held-out split;
+    the test metrics are computed at T = 1 and at the fitted T, from the (TTA-averaged, when the recipe
+    uses it) logits in float64.
     """
     import time
 
@@ -412,7 +413,7 @@ def calibration_run(data, *, recipe="quick", label_smoothing: float | None = Non
 
     def logits_of(x):
         return train.predict_logits(model, x, tta=rec.tta, tta_translate=rec.tta_translate,
-                                    precision=precision).double().numpy()
+                                    precision=hist.precision).double().numpy()
 
     val_logits = logits_of(x_val)
     temperature = fit_temperature(val_logits, y_val)

@@ -43,6 +43,7 @@ class Recipe:
     tta: bool = True  # evaluate on the image and its mirror image, averaging the logits
     tta_translate: int = 0  # also on copies shifted by this many pixels (see predict_logits); 0 = none
     whiten: bool = True  # set the fast net's stem from the data before training
+    precision: str = "auto"  # "auto", "bf16" or "fp32": see resolve_precision
     description: str = ""
 
 
@@ -51,8 +52,9 @@ RECIPES: dict[str, Recipe] = {
     "tutorial": Recipe(
         "tutorial", "tutorial", epochs=2, batch_size=4, lr=0.001, nesterov=False, weight_decay=0.0,
         label_smoothing=0.0, schedule="constant", translate=0, flip=False, tta=False, whiten=False,
+        precision="fp32",
         description="the PyTorch 'Training a classifier' recipe: LeNet-style net, batch 4, SGD 0.001, "
-                    "momentum 0.9, 2 epochs, no augmentation",
+                    "momentum 0.9, 2 epochs, no augmentation, float32",
     ),
     "quick": Recipe("quick", "quick", epochs=5, batch_size=256, lr=0.2,
                     description="a live classroom demo (target: >= 83% in <= 3 minutes on 2 CPU cores)"),
@@ -430,7 +432,7 @@ def checkpoint_path(checkpoint_dir, model: nn.Module, data, *, recipe="quick", e
 def fit(model: nn.Module, data, *, recipe="quick", epochs: int | None = None,
         label_smoothing: float | None = None, checkpoint_dir=None, resume: bool = True,
         time_budget_s: float | None = None, seed: int = 0, device=None, live_plot: bool | None = None,
-        progress: bool = True, eval_each_epoch: bool = True, log=None, precision: str = "auto") -> History:
+        progress: bool = True, eval_each_epoch: bool = True, log=None, precision: str | None = None) -> History:
     """Train ``model`` on ``data`` (a ``CIFAR10`` tuple, uint8 images) with a named recipe and return its
     ``History``.
 
@@ -442,8 +444,9 @@ def fit(model: nn.Module, data, *, recipe="quick", epochs: int | None = None,
     - ``time_budget_s``: squeeze the learning-rate schedule into this many seconds and stop when they are
       spent (the schedule then follows the clock, so such a run is not bit-for-bit reproducible).
     - ``seed`` fixes the order of the batches and the augmentation. ``device``: default cuda > mps > cpu;
-      ``precision``: ``"auto"`` runs the forward pass in bf16 autocast on a GPU and on a CPU with bf16
-      matrix units (Intel AMX), else in float32; ``"bf16"`` or ``"fp32"`` force one.
+      ``precision`` (default: the recipe's): ``"auto"`` runs the forward pass in bf16 autocast on a GPU and
+      on a CPU with bf16 matrix units (Intel AMX), else in float32; ``"bf16"`` or ``"fp32"`` force one.
+      ``History.precision`` records the one used.
     - ``live_plot``: redraw loss (nats) and accuracy curves in the notebook (default: when in a notebook
       and ``progress``). ``progress``: a tqdm progress bar. ``eval_each_epoch``: measure the test loss and
       accuracy after every epoch (without TTA). ``log``: a function called with one line per epoch.
@@ -479,7 +482,7 @@ def fit(model: nn.Module, data, *, recipe="quick", epochs: int | None = None,
     if live_plot is None:
         live_plot = progress and _in_notebook()
     device = _resolve_device(device)
-    precision = resolve_precision(precision, device)
+    precision = resolve_precision(rec.precision if precision is None else precision, device)
 
     model.to(device).to(memory_format=torch.channels_last)
     decay, no_decay = [], []

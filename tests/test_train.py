@@ -226,3 +226,14 @@ def test_translate_tta_averages_six_views(tiny):
     for bad in (-1, 9, True, 1.0):
         with pytest.raises(ValueError, match="tta_translate"):
             train.predict_logits(model, x, tta_translate=bad)
+
+
+def test_the_tutorial_recipe_runs_in_float32_and_a_recipe_sets_the_default(tiny):
+    assert train.RECIPES["tutorial"].precision == "fp32"  # as the PyTorch tutorial does
+    recipe = dataclasses.replace(TINY, precision="fp32")
+    hist = train.fit(models.make_model("quick"), tiny, recipe=recipe, epochs=1, progress=False, live_plot=False,
+                     device="cpu", eval_each_epoch=False)
+    assert hist.precision == "fp32"
+    with pytest.raises(ValueError, match="precision"):
+        train.fit(models.make_model("quick"), tiny, recipe=dataclasses.replace(TINY, precision="half"),
+                  progress=False, live_plot=False)
