@@ -4,6 +4,8 @@
   and Huffman codes on blocks of symbols, whose bits per symbol fall toward the entropy.
 - **Fitting a Gaussian to a bimodal p** (02): forward KL(p || q) covers the modes, reverse KL(q || p)
   seeks one.
+- **Which way does cross-entropy move?** (02): H(p, q) along a path of q from uniform to p and on to
+  near-certainty on p's mode.
 - **BCE numerics** (03): what a naive BCE, PyTorch's clamped BCE and BCE-with-logits return at extreme
   logits.
 
@@ -38,6 +40,7 @@ __all__ = [
     "sample_code_rate",
     "grid_gaussian",
     "grid_bimodal",
+    "cross_entropy_path",
     "GaussianFit",
     "fit_gaussian_kl",
     "bce_numerics",
@@ -45,6 +48,7 @@ __all__ = [
     "plot_binary_entropy",
     "plot_block_code_rates",
     "plot_gaussian_fits",
+    "plot_cross_entropy_path",
 ]
 
 
@@ -284,6 +288,24 @@ def fit_gaussian_kl(x, p, *, direction: str = "forward", mus=None, sigmas=None) 
 
 
 # ---------------------------------------------------------------- BCE numerics
+def cross_entropy_path(p, *, steps: int = 101, certainty: float = 0.999) -> tuple[np.ndarray, np.ndarray]:
+    """H(p, q) in bits along a path of q: for t in [0, 1], q = (1 - t) · uniform + t · p; for t in [1, 2],
+    q = (2 - t) · p + (t - 1) · e, where e puts ``certainty`` on p's most likely outcome and spreads the
+    rest evenly. Returns (t, H(p, q)), 2 · steps - 1 points; H is smallest at t = 1, where q = p."""
+    p = _as_1d_distribution(p, "p")
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 2:
+        raise ValueError(f"steps must be an int >= 2 (got {steps!r})")
+    certainty = check_scalar(certainty, "certainty", low=0.0, high=1.0, low_open=True, high_open=True)
+    k = p.size
+    if k < 2:
+        raise ValueError(f"p must have at least 2 outcomes (got {k})")
+    e = np.full(k, (1 - certainty) / (k - 1))
+    e[np.argmax(p)] = certainty
+    t = np.linspace(0.0, 1.0, int(steps))[:, None]
+    q = np.concatenate([(1 - t) * np.full(k, 1 / k) + t * p, ((1 - t) * p + t * e)[1:]])
+    return np.concatenate([t[:, 0], 1 + t[1:, 0]]), info.cross_entropy(np.broadcast_to(p, q.shape), q)
+
+
 def bce_numerics(logits, target: float = 1.0, *, dtype: str = "float32") -> dict[str, np.ndarray]:
     """BCE of σ(z) against one target, computed four ways in PyTorch at the given dtype, per logit z.
 
@@ -398,4 +420,19 @@ def plot_gaussian_fits(x, p, fits, *, ax=None):
                 label=f"q minimising {name}: μ = {fit.mu:.2f}, σ = {fit.sigma:.2f}")
     ax.set(xlabel="x", ylabel="density")
     ax.legend(loc="upper left", fontsize="small")
+    return ax
+
+
+def plot_cross_entropy_path(p, *, ax=None):
+    """H(p, q) in bits along ``cross_entropy_path``: falling from the uniform q to q = p, where it reaches
+    the entropy H(p), then rising as q grows over-confident on p's mode."""
+    from .plots import COLORS
+
+    ax = _axes(ax, figsize=(6.4, 3.6))
+    t, ce = cross_entropy_path(p)
+    ax.plot(t, ce, color=COLORS["loss"], label="H(p, q)")
+    ax.axhline(info.entropy(p), color=COLORS["true"], ls="--", label="H(p): reached at q = p")
+    ax.set(xticks=[0, 1, 2], xticklabels=["uniform", "q = p", "near-certain\non the mode"],
+           xlabel="q along the path", ylabel="cross-entropy (bits)")
+    ax.legend()
     return ax

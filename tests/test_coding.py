@@ -119,3 +119,21 @@ def test_bce_numerics_show_nan_inf_and_the_clamp():
     zt = torch.tensor(z, dtype=torch.float64)
     expected = F.binary_cross_entropy_with_logits(zt, torch.ones_like(zt), reduction="none").numpy()
     np.testing.assert_allclose(r["exact"], expected, rtol=1e-12)
+
+
+def test_cross_entropy_path_falls_to_the_entropy_then_rises():
+    p = np.array([0.5, 0.25, 0.15, 0.1])
+    t, ce = coding.cross_entropy_path(p, steps=51)
+    assert t.shape == ce.shape == (101,) and t[0] == 0 and t[-1] == 2
+    assert ce[0] == pytest.approx(2.0)  # against the uniform q: log2 4 bits, whatever p is
+    assert ce[50] == pytest.approx(info.entropy(p)) and np.argmin(ce) == 50
+    assert np.all(np.diff(ce[:51]) < 0) and np.all(np.diff(ce[50:]) > 0)
+    end = np.array([0.999, 0.001 / 3, 0.001 / 3, 0.001 / 3])
+    assert ce[-1] == pytest.approx(info.cross_entropy(p, end))
+    ax = coding.plot_cross_entropy_path(p)
+    assert "bits" in ax.get_ylabel() and len(ax.lines) == 2
+    for kwargs, word in (({"steps": 1}, "steps"), ({"certainty": 1.0}, "certainty")):
+        with pytest.raises(ValueError, match=word):
+            coding.cross_entropy_path(p, **kwargs)
+    with pytest.raises(ValueError, match="p"):
+        coding.cross_entropy_path([0.5, 0.6])
