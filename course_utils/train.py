@@ -523,6 +523,7 @@ def fit(model: nn.Module, data, *, recipe="quick", epochs: int | None = None,
         model.init_whitening(normalize_batch(sample).to(device))
 
     plot = _LivePlot(history, steps_per_epoch) if live_plot else None
+    redraw_every = max(25, total_steps // 50)  # about 50 redraws a run: each one re-renders the figure
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -572,7 +573,7 @@ def fit(model: nn.Module, data, *, recipe="quick", epochs: int | None = None,
                     bar.update(1)
                     if step % 10 == 0:
                         bar.set_postfix(loss=f"{float(loss_d):.3f} nats", lr=f"{lr:.3g}")
-                if plot is not None and step % 25 == 0:
+                if plot is not None and step % redraw_every == 0:
                     plot.update(history)
             if seen == 0:  # the budget ran out at the first step of an epoch: the run is over
                 history.finished = history.stopped_by_budget
