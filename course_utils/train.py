@@ -386,6 +386,7 @@ class _LivePlot:
         self.fig, self.axes = plt.subplots(1, 2, figsize=(10, 3.6))
         plt.close(self.fig)  # shown only through the display handle
         self.steps_per_epoch = steps_per_epoch
+        self.handle = None
         self.update(history)
         self.handle = display(self.fig, display_id=True)
 
@@ -394,7 +395,7 @@ class _LivePlot:
 
         plot_fit_history(h, self.axes, steps_per_epoch=self.steps_per_epoch)
         self.fig.tight_layout()
-        if getattr(self, "handle", None) is not None:
+        if self.handle is not None:
             self.handle.update(self.fig)
 
 
