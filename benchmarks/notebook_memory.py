@@ -35,20 +35,14 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
-from build_site import kernel_env, make_client, notebook_paths  # noqa: E402
+from build_site import kernel_env, make_client, notebook_paths, proc_status_kib  # noqa: E402
 
 BINDER_LIMIT_MIB = 2048
 RECORD = ROOT / "benchmarks" / "notebook_memory.json"  # the last full-mode measurement of each notebook
 
 
 def _status_kib(pid: int, key: str) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        pass
-    return 0
+    return proc_status_kib(pid, key) or 0
 
 
 def _children(pid: int) -> list[int]:

@@ -24,7 +24,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import info
-from ._validate import as_distribution, as_float, check_scalar
+from ._validate import as_distribution, as_float, check_int, check_scalar
 
 __all__ = [
     "huffman_code",
@@ -293,15 +293,14 @@ def cross_entropy_path(p, *, steps: int = 101, certainty: float = 0.999) -> tupl
     q = (2 - t) · p + (t - 1) · e, where e puts ``certainty`` on p's most likely outcome and spreads the
     rest evenly. Returns (t, H(p, q)), 2 · steps - 1 points; H is smallest at t = 1, where q = p."""
     p = _as_1d_distribution(p, "p")
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 2:
-        raise ValueError(f"steps must be an int >= 2 (got {steps!r})")
+    steps = check_int(steps, "steps", low=2)
     certainty = check_scalar(certainty, "certainty", low=0.0, high=1.0, low_open=True, high_open=True)
     k = p.size
     if k < 2:
         raise ValueError(f"p must have at least 2 outcomes (got {k})")
     e = np.full(k, (1 - certainty) / (k - 1))
     e[np.argmax(p)] = certainty
-    t = np.linspace(0.0, 1.0, int(steps))[:, None]
+    t = np.linspace(0.0, 1.0, steps)[:, None]
     q = np.concatenate([(1 - t) * np.full(k, 1 / k) + t * p, ((1 - t) * p + t * e)[1:]])
     return np.concatenate([t[:, 0], 1 + t[1:, 0]]), info.cross_entropy(np.broadcast_to(p, q.shape), q)
 

@@ -14,7 +14,7 @@ import matplotlib as mpl
 import numpy as np
 
 from . import grads, info, losses
-from ._validate import as_distribution, as_float, as_probs, check_scalar
+from ._validate import as_distribution, as_float, as_probs, check_int, check_scalar
 
 #: Okabe–Ito palette, each colour with one fixed meaning across the course.
 COLORS = {
@@ -654,9 +654,8 @@ def plot_loss_histogram(groups, ax=None, *, colors=None, bins=40, title: str | N
     for flag, name in ((density, "density"), (log_counts, "log_counts"), (mean_line, "mean_line")):
         if not isinstance(flag, bool):
             raise TypeError(f"{name} must be True or False (got {type(flag).__name__})")
-    if uniform_classes is not None and (isinstance(uniform_classes, bool)
-                                        or not isinstance(uniform_classes, int) or uniform_classes < 2):
-        raise ValueError(f"uniform_classes must be an int >= 2 or None (got {uniform_classes!r})")
+    if uniform_classes is not None:
+        uniform_classes = check_int(uniform_classes, "uniform_classes", low=2)
     arrays = {label: as_float(v, f"groups[{label!r}]", min_ndim=1, allow_inf=True).ravel()
               for label, v in groups.items()}
     every = np.concatenate(list(arrays.values()))
@@ -704,9 +703,8 @@ def plot_fit_history(history, axes=None, *, steps_per_epoch: int | None = None):
     ax_loss.clear()
     ax_acc.clear()
     steps = len(history.step_loss)
-    if steps_per_epoch is not None and (isinstance(steps_per_epoch, bool)
-                                        or not isinstance(steps_per_epoch, int) or steps_per_epoch < 1):
-        raise ValueError(f"steps_per_epoch must be a positive int or None (got {steps_per_epoch!r})")
+    if steps_per_epoch is not None:
+        steps_per_epoch = check_int(steps_per_epoch, "steps_per_epoch")
     if steps:
         per_epoch = steps_per_epoch or (steps / history.epoch[-1] if history.epoch else steps)
         xs = np.arange(1, steps + 1) / per_epoch

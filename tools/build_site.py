@@ -69,15 +69,22 @@ class Executed:
     peak_rss_mib: float | None = None  # the kernel's high-water mark of resident memory (Linux only)
 
 
-def peak_rss_mib(pid: int) -> float | None:
-    """VmHWM of a process, in MiB: its peak resident memory so far (None off Linux)."""
+def proc_status_kib(pid: int, key: str) -> int | None:
+    """A memory field of /proc/<pid>/status (``"VmRSS"``, ``"VmHWM"``, ...), in KiB; None off Linux or
+    once the process is gone."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
     except (OSError, ValueError):
         pass
     return None
+
+
+def peak_rss_mib(pid: int) -> float | None:
+    """VmHWM of a process, in MiB: its peak resident memory so far (None off Linux)."""
+    kib = proc_status_kib(pid, "VmHWM")
+    return None if kib is None else kib / 1024
 
 
 def kernel_env(fast: bool, extra: dict[str, str] | None = None) -> dict[str, str]:
