@@ -96,6 +96,27 @@ def as_class_indices(x, name: str, num_classes: int) -> np.ndarray:
     return arr.astype(np.int64)
 
 
+def as_1d_distribution(p, name: str) -> np.ndarray:
+    """One distribution over outcomes: 1-D, non-negative, summing to 1."""
+    p = as_distribution(p, name)
+    if p.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D distribution (got shape {p.shape})")
+    return p
+
+
+def as_binary_xy(x, y) -> tuple[np.ndarray, np.ndarray]:
+    """A data set for binary classification: points ``x`` of shape (n, d), n >= 1, and labels ``y`` in {0, 1}."""
+    x = as_float(x, "x")
+    if x.ndim != 2 or x.shape[0] == 0:
+        raise ValueError(f"x must have shape (n, d) with n >= 1 (got shape {x.shape})")
+    y = as_float(y, "y")
+    if y.shape != (x.shape[0],):
+        raise ValueError(f"y must have shape ({x.shape[0]},) to match x of shape {x.shape} (got shape {y.shape})")
+    if not np.isin(y, (0.0, 1.0)).all():
+        raise ValueError("y must contain binary labels 0 and 1")
+    return x, y
+
+
 def check_same_shape(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:
     if a.shape != b.shape:
         raise ValueError(f"{name_a} and {name_b} must have the same shape (got {a.shape} and {b.shape})")
@@ -117,12 +138,13 @@ def check_reduction(reduction) -> str:
     return reduction
 
 
-def check_int(value, name: str, *, low: int = 1) -> int:
-    """An integer (not a bool) of at least ``low``."""
+def check_int(value, name: str, *, low: int = 1, high: int | None = None) -> int:
+    """An integer (not a bool) in ``[low, high]``: TypeError for anything else, ValueError out of range."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int (got {type(value).__name__})")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low} (got {value})")
+    if value < low or (high is not None and value > high):
+        span = f">= {low}" if high is None else f"between {low} and {high}"
+        raise ValueError(f"{name} must be {span} (got {value})")
     return int(value)
 
 
@@ -142,6 +164,70 @@ def check_scalar(value, name: str, *, low: float | None = None, high: float | No
     if high is not None and (value > high or (high_open and value == high)):
         raise ValueError(f"{name} must be {'<' if high_open else '<='} {high:g} (got {value:g})")
     return value
+
+
+def check_axis(z: np.ndarray, axis) -> int:
+    """An axis of ``z`` (an int in range) for softmax; ``z`` must not be a scalar."""
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"axis must be an int (got {type(axis).__name__})")
+    if z.ndim == 0:
+        raise ValueError("z must have at least one dimension for softmax (got a scalar)")
+    if not -z.ndim <= axis < z.ndim:
+        raise ValueError(f"axis {axis} is out of range for z with {z.ndim} dimension(s)")
+    return int(axis)
+
+
+def as_logits_2d(x, name: str, *, allow_inf: bool = False) -> np.ndarray:
+    """Logits (or scores, log-probabilities) of shape (C,) or (N, C), not empty."""
+    arr = as_float(x, name, allow_inf=allow_inf)
+    if arr.ndim not in (1, 2):
+        raise ValueError(f"{name} must have shape (C,) or (N, C) (got shape {arr.shape})")
+    if arr.shape[-1] == 0 or arr.size == 0:
+        raise ValueError(f"{name} must not be empty (got shape {arr.shape})")
+    return arr
+
+
+def as_index_targets(targets, logits: np.ndarray, name: str = "targets") -> np.ndarray:
+    """Class indices matching a batch of logits: shape () for (C,) logits, (N,) for (N, C)."""
+    t = as_class_indices(targets, name, logits.shape[-1])
+    want = logits.shape[:-1]
+    if t.shape != want:
+        raise ValueError(
+            f"{name} must have shape {want} to match input of shape {logits.shape} (got shape {t.shape})"
+        )
+    return t
+
+
+def is_prob_targets(targets, logits: np.ndarray) -> bool:
+    """Class probabilities have the input's shape; class indices have one axis fewer."""
+    return np.ndim(targets) == logits.ndim
+
+
+def check_nonempty(x: np.ndarray, name: str) -> None:
+    if x.size == 0:
+        raise ValueError(f"{name} must not be empty")
+
+
+def check_gamma(gamma) -> float:
+    """The focusing parameter γ >= 0 of focal loss."""
+    return check_scalar(gamma, "gamma", low=0.0)
+
+
+def check_alpha(alpha) -> float:
+    """Focal loss's α: at most 1, or negative to turn α weighting off."""
+    alpha = check_scalar(alpha, "alpha")
+    if alpha > 1:
+        raise ValueError(f"alpha must be <= 1, or negative to turn alpha weighting off (got {alpha:g})")
+    return alpha
+
+
+def as_binary_labels(y, name: str = "y") -> int:
+    """One binary label: the int 0 or 1 (not a bool)."""
+    if isinstance(y, bool) or not isinstance(y, numbers.Integral):
+        raise TypeError(f"{name} must be the label 0 or 1, an int (got {type(y).__name__})")
+    if y not in (0, 1):
+        raise ValueError(f"{name} must be the label 0 or 1 (got {y!r})")
+    return int(y)
 
 
 def as_weight(weight, name: str, length: int) -> np.ndarray:

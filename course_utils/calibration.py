@@ -25,7 +25,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validate import as_class_indices, as_distribution, as_float, check_reduction, check_scalar, reduce
+from . import _numeric as num
+from . import losses
+from ._validate import as_class_indices, as_distribution, as_float, check_int, check_reduction, check_scalar, reduce
 
 __all__ = [
     "ReliabilityBins",
@@ -36,6 +38,10 @@ __all__ = [
     "negative_log_likelihood",
     "accuracy",
     "calibration_metrics",
+    "calibration_metrics_and_bins",
+    "check_n_bins",
+    "check_temperature",
+    "as_logits_targets",
     "fit_temperature",
     "apply_temperature",
 ]
@@ -63,12 +69,9 @@ class ReliabilityBins(NamedTuple):
 
 
 # --------------------------------------------------------------------------------------------- the door
-def _check_n_bins(n_bins) -> int:
-    if isinstance(n_bins, bool) or not isinstance(n_bins, numbers.Integral):
-        raise TypeError(f"n_bins must be an int (got {type(n_bins).__name__})")
-    if n_bins < 1:
-        raise ValueError(f"n_bins must be >= 1 (got {n_bins})")
-    return int(n_bins)
+def check_n_bins(n_bins) -> int:
+    """The number of reliability bins: an int >= 1."""
+    return check_int(n_bins, "n_bins", low=1)
 
 
 def _matrix(x, name: str) -> np.ndarray:
@@ -89,7 +92,8 @@ def _probs_targets(probs, targets) -> tuple[np.ndarray, np.ndarray]:
     return p, y
 
 
-def _logits_targets(logits, targets) -> tuple[np.ndarray, np.ndarray]:
+def as_logits_targets(logits, targets) -> tuple[np.ndarray, np.ndarray]:
+    """Logits (N, C) and class indices (N,) as validated float64 and int64 arrays."""
     z = _matrix(logits, "logits")
     y = _targets(targets, z.shape)
     return z, y
@@ -105,7 +109,8 @@ def _targets(targets, shape: tuple) -> np.ndarray:
     return y
 
 
-def _check_temperature(temperature) -> float:
+def check_temperature(temperature) -> float:
+    """A temperature T: a finite real number > 0."""
     return check_scalar(temperature, "temperature", low=0.0, low_open=True)
 
 
@@ -136,11 +141,6 @@ def _mce(b: ReliabilityBins) -> float:
     return float(np.max(np.abs(b.accuracy[full] - b.confidence[full])))
 
 
-def _log_softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=1, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-
-
 # ----------------------------------------------------------------------------------------- public API
 def reliability_bins(probs, targets, n_bins: int = 15) -> ReliabilityBins:
     """Equal-width bins on the top-class confidence: per bin the mean confidence, the accuracy, the count.
@@ -148,7 +148,7 @@ def reliability_bins(probs, targets, n_bins: int = 15) -> ReliabilityBins:
     Bin ``b`` is ``(edges[b], edges[b+1]]`` (closed on the right; the first bin also holds 0). Empty bins
     report ``count == 0`` and NaN ``confidence``/``accuracy``. See the module docstring.
     """
-    n_bins = _check_n_bins(n_bins)
+    n_bins = check_n_bins(n_bins)
     p, y = _probs_targets(probs, targets)
     return _bins(p, y, n_bins)
 
@@ -171,8 +171,12 @@ def brier_score(probs, targets, *, reduction: str = "mean"):
     """
     reduction = check_reduction(reduction)
     p, y = _probs_targets(probs, targets)
-    sq = np.sum(p**2, axis=1) - 2.0 * p[np.arange(len(y)), y] + 1.0  # = sum_c (p_c - [c == y])^2
-    return reduce(np.maximum(sq, 0.0), reduction)
+    return reduce(_brier(p, y), reduction)
+
+
+def _brier(p: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """sum_c (p_c - [c == y])^2 per row, without forming the one-hot matrix."""
+    return np.maximum(np.sum(p**2, axis=1) - 2.0 * num.gather(p, y) + 1.0, 0.0)
 
 
 def negative_log_likelihood(probs, targets, *, reduction: str = "mean"):
@@ -184,8 +188,7 @@ def negative_log_likelihood(probs, targets, *, reduction: str = "mean"):
     reduction = check_reduction(reduction)
     p, y = _probs_targets(probs, targets)
     with np.errstate(divide="ignore"):
-        loss = -np.log(p[np.arange(len(y)), y])
-    return reduce(loss, reduction)
+        return losses.nll_loss(np.log(p), y, reduction=reduction)
 
 
 def accuracy(probs, targets) -> float:
@@ -196,26 +199,20 @@ def accuracy(probs, targets) -> float:
 
 def calibration_metrics(probs, targets, n_bins: int = 15) -> dict:
     """All the numbers at once: ``{"ece", "mce", "nll", "brier", "accuracy"}`` (floats; NLL in nats)."""
-    n_bins = _check_n_bins(n_bins)
+    return calibration_metrics_and_bins(probs, targets, n_bins)[0]
+
+
+def calibration_metrics_and_bins(probs, targets, n_bins: int = 15) -> tuple[dict, ReliabilityBins]:
+    """:func:`calibration_metrics` and the :class:`ReliabilityBins` behind it, in one pass (the explorers
+    call this on every change)."""
+    n_bins = check_n_bins(n_bins)
     p, y = _probs_targets(probs, targets)
-    return _metrics(p, y, n_bins)[0]
-
-
-def _metrics(p: np.ndarray, y: np.ndarray, n_bins: int) -> tuple[dict, ReliabilityBins]:
-    """calibration_metrics and the bins, on validated input (the explorers call this on every change)."""
     b = _bins(p, y, n_bins)
-    rows = np.arange(len(y))
-    p_y = p[rows, y]
     with np.errstate(divide="ignore"):
-        nll = float(np.mean(-np.log(p_y)))
-    brier = float(np.mean(np.maximum(np.sum(p**2, axis=1) - 2.0 * p_y + 1.0, 0.0)))
-    metrics = {"ece": _ece(b), "mce": _mce(b), "nll": nll, "brier": brier,
+        nll = float(losses.nll_loss(np.log(p), y))
+    metrics = {"ece": _ece(b), "mce": _mce(b), "nll": nll, "brier": float(np.mean(_brier(p, y))),
                "accuracy": float(np.mean(p.argmax(axis=1) == y))}
     return metrics, b
-
-
-def _scaled_probs(z: np.ndarray, t: float) -> np.ndarray:
-    return np.exp(_log_softmax(z / t))
 
 
 def apply_temperature(logits, temperature: float) -> np.ndarray:
@@ -223,14 +220,14 @@ def apply_temperature(logits, temperature: float) -> np.ndarray:
 
     T > 1 softens (less confident), T < 1 sharpens; the argmax, and so the accuracy, never changes.
     """
-    t = _check_temperature(temperature)
+    t = check_temperature(temperature)
     z = _matrix(logits, "logits")
-    return _scaled_probs(z, t)
+    return np.exp(num.log_softmax(z / t, 1))
 
 
 def _nll_and_slopes(z: np.ndarray, y: np.ndarray, beta: float) -> tuple[float, float, float]:
     """Mean NLL of softmax(beta * z) and its first two derivatives with respect to beta = 1 / T."""
-    logp = _log_softmax(beta * z)
+    logp = num.log_softmax(beta * z, 1)
     p = np.exp(logp)
     rows = np.arange(len(y))
     ez = np.sum(p * z, axis=1)  # E_p[z]
@@ -250,7 +247,7 @@ def fit_temperature(logits, targets, *, bounds: tuple[float, float] = (0.01, 100
     If the NLL is still falling at an end of ``bounds`` (e.g. perfectly separated data wants T -> 0, or
     logits no better than chance want T -> inf), that end is returned with a ``RuntimeWarning``.
     """
-    z, y = _logits_targets(logits, targets)
+    z, y = as_logits_targets(logits, targets)
     if not isinstance(bounds, (tuple, list)) or len(bounds) != 2:
         raise TypeError(f"bounds must be a pair (t_min, t_max) (got {bounds!r})")
     t_min = check_scalar(bounds[0], "bounds[0]", low=0.0, low_open=True)
@@ -392,7 +389,7 @@ def calibration_run(data, *, recipe="quick", label_smoothing: float | None = Non
     from . import models, train
     from .data import flip_labels
 
-    n_bins = _check_n_bins(n_bins)
+    n_bins = check_n_bins(n_bins)
     noise = check_scalar(noise, "noise", low=0.0, high=1.0, high_open=True)
     if isinstance(n_train_losses, bool) or not isinstance(n_train_losses, numbers.Integral) or n_train_losses < 0:
         raise ValueError(f"n_train_losses must be an int >= 0 (got {n_train_losses!r})")
@@ -449,7 +446,7 @@ def synthetic_logits(n: int = 2000, num_classes: int = 10, *, overconfidence: fl
     scale = check_scalar(scale, "scale", low=0.0)
     rng = np.random.default_rng(seed)
     z = rng.normal(size=(int(n), int(num_classes))) * scale
-    p = np.exp(_log_softmax(z))
+    p = np.exp(num.log_softmax(z, 1))
     y = np.minimum((p.cumsum(axis=1) < rng.random((int(n), 1))).sum(axis=1), int(num_classes) - 1)
     return overconfidence * z, y.astype(np.int64)
 

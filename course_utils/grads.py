@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_distribution, as_float, as_probs, check_same_shape, check_scalar
-from .losses import (
-    _check_alpha,
-    _check_gamma,
-    _focal_modulator,
-    _index_targets,
-    _is_prob_targets,
-    _log_sigmoid,
-    _log_softmax,
-    _logits_2d,
-    _sigmoid,
+from . import _numeric as num
+from ._validate import (
+    as_distribution,
+    as_float,
+    as_index_targets,
+    as_logits_2d,
+    as_probs,
+    check_alpha,
+    check_gamma,
+    check_same_shape,
+    check_scalar,
+    is_prob_targets,
 )
 
 #: PyTorch's floor on p(1 - p) in the backward pass of binary_cross_entropy.
@@ -47,7 +48,7 @@ def bce_grad_prob(probs, targets):
 def bce_grad_logit(logits, targets):
     """∂BCE/∂z = σ(z) - y: the error itself, never saturating when the prediction is confidently wrong."""
     z, y = _binary_inputs(logits, targets, "logits")
-    return _sigmoid(z) - y
+    return num.sigmoid(z) - y
 
 
 def mse_grad_logit(logits, targets):
@@ -57,24 +58,24 @@ def mse_grad_logit(logits, targets):
     saturation.
     """
     z, y = _binary_inputs(logits, targets, "logits")
-    s = _sigmoid(z)
-    return 2 * (s - y) * s * _sigmoid(-z)
+    s = num.sigmoid(z)
+    return 2 * (s - y) * s * num.sigmoid(-z)
 
 
 def cce_grad_logits(logits, targets, *, label_smoothing: float = 0.0):
     """∂CE/∂z = softmax(z) - t, where t is the (smoothed) target distribution: (1 - ε) one-hot + ε / C."""
-    z = _logits_2d(logits, "logits")
+    z = as_logits_2d(logits, "logits")
     eps = check_scalar(label_smoothing, "label_smoothing", low=0.0, high=1.0)
     n_classes = z.shape[-1]
-    if _is_prob_targets(targets, z):
+    if is_prob_targets(targets, z):
         t = as_distribution(targets, "targets")
         check_same_shape(z, t, "logits", "targets")
     else:
-        y = _index_targets(targets, z)
+        y = as_index_targets(targets, z)
         t = np.zeros_like(z)
         np.put_along_axis(t, y[..., None], 1.0, axis=-1)
     t = t * (1 - eps) + eps / n_classes
-    return np.exp(_log_softmax(z, -1)) - t
+    return np.exp(num.log_softmax(z, -1)) - t
 
 
 def focal_grad_logit(logits, targets, *, alpha: float = 0.25, gamma: float = 2.0):
@@ -83,13 +84,13 @@ def focal_grad_logit(logits, targets, *, alpha: float = 0.25, gamma: float = 2.0
     ∂FL/∂z = α_t [ (1 - p_t)^γ (p - y) - γ (1 - p_t)^{γ-1} (2y - 1) p (1 - p) · CE ].
     The second term is taken as 0 where 1 - p_t = 0 (its limit), so extreme logits give no NaN.
     """
-    alpha = _check_alpha(alpha)
-    gamma = _check_gamma(gamma)
+    alpha = check_alpha(alpha)
+    gamma = check_gamma(gamma)
     z, y = _binary_inputs(logits, targets, "logits")
-    p, q = _sigmoid(z), _sigmoid(-z)  # q = 1 - p without cancellation
-    ce = (1 - y) * z - _log_sigmoid(z)
+    p, q = num.sigmoid(z), num.sigmoid(-z)  # q = 1 - p without cancellation
+    ce = (1 - y) * z - num.log_sigmoid(z)
     one_minus_pt = y * q + (1 - y) * p
-    grad = _focal_modulator(one_minus_pt, gamma) * (p - y)
+    grad = num.focal_modulator(one_minus_pt, gamma) * (p - y)
     if gamma > 0:
         safe = np.where(one_minus_pt > 0, one_minus_pt, 1.0)
         second = gamma * safe ** (gamma - 1) * (2 * y - 1) * p * q * ce

@@ -9,16 +9,25 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _numeric as num
 from ._validate import (
     as_class_indices,
     as_distribution,
     as_float,
+    as_index_targets,
+    as_logits_2d,
     as_probs,
     as_weight,
     broadcast_to,
+    check_alpha,
+    check_axis,
+    check_gamma,
+    check_int,
+    check_nonempty,
     check_reduction,
     check_same_shape,
     check_scalar,
+    is_prob_targets,
     reduce,
 )
 
@@ -26,82 +35,36 @@ from ._validate import (
 LOG_CLAMP = -100.0
 
 
-# ---------------------------------------------------------------- activations (no validation past the door)
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    e = np.exp(-np.abs(z))  # never overflows
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+# ---------------------------------------------------------------- activations
+def logit(q):
+    """The logit z = log(q / (1 - q)), the inverse of the sigmoid, for q strictly inside (0, 1)."""
+    q = as_float(q, "q")
+    if q.size and (q.min() <= 0 or q.max() >= 1):
+        raise ValueError(f"q must lie strictly between 0 and 1 (got {q.min() if q.min() <= 0 else q.max():.6g})")
+    return np.log(q) - np.log1p(-q)
 
 
-def _log_sigmoid(z: np.ndarray) -> np.ndarray:
-    """log σ(z) = min(z, 0) - log(1 + e^{-|z|}), exact at ±1e4."""
-    return np.minimum(z, 0.0) - np.log1p(np.exp(-np.abs(z)))
-
-
-def _log_softmax(z: np.ndarray, axis: int) -> np.ndarray:
-    shifted = z - z.max(axis=axis, keepdims=True)  # the log-sum-exp trick: the largest exponent is e^0
-    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+def one_hot(targets, num_classes: int) -> np.ndarray:
+    """Class indices (...,) -> one-hot rows (..., num_classes), float64."""
+    k = check_int(num_classes, "num_classes", low=1)
+    return num.one_hot(as_class_indices(targets, "targets", k), k)
 
 
 def sigmoid(z):
     """σ(z) = 1 / (1 + e^{-z}), computed without overflow for any finite z."""
-    return _sigmoid(as_float(z, "z"))
-
-
-def _check_axis(z: np.ndarray, axis) -> int:
-    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
-        raise TypeError(f"axis must be an int (got {type(axis).__name__})")
-    if z.ndim == 0:
-        raise ValueError("z must have at least one dimension for softmax (got a scalar)")
-    if not -z.ndim <= axis < z.ndim:
-        raise ValueError(f"axis {axis} is out of range for z with {z.ndim} dimension(s)")
-    return int(axis)
+    return num.sigmoid(as_float(z, "z"))
 
 
 def softmax(z, axis: int = -1):
     """softmax(z)_i = e^{z_i} / sum_j e^{z_j}, shifted by max(z) so it never overflows."""
     z = as_float(z, "z")
-    return np.exp(_log_softmax(z, _check_axis(z, axis)))
+    return np.exp(num.log_softmax(z, check_axis(z, axis)))
 
 
 def log_softmax(z, axis: int = -1):
     """log softmax(z)_i = z_i - logsumexp(z), stable at logits of ±1e4."""
     z = as_float(z, "z")
-    return _log_softmax(z, _check_axis(z, axis))
-
-
-# ---------------------------------------------------------------- shared door for (N, C) losses
-def _logits_2d(x, name: str) -> np.ndarray:
-    arr = as_float(x, name)
-    if arr.ndim not in (1, 2):
-        raise ValueError(f"{name} must have shape (C,) or (N, C) (got shape {arr.shape})")
-    if arr.shape[-1] == 0 or arr.size == 0:
-        raise ValueError(f"{name} must not be empty (got shape {arr.shape})")
-    return arr
-
-
-def _index_targets(targets, logits: np.ndarray, name: str = "targets") -> np.ndarray:
-    """Class indices matching a batch of logits: shape () for (C,) logits, (N,) for (N, C)."""
-    t = as_class_indices(targets, name, logits.shape[-1])
-    want = logits.shape[:-1]
-    if t.shape != want:
-        raise ValueError(
-            f"{name} must have shape {want} to match input of shape {logits.shape} (got shape {t.shape})"
-        )
-    return t
-
-
-def _is_prob_targets(targets, logits: np.ndarray) -> bool:
-    """Class probabilities have the input's shape; class indices have one axis fewer."""
-    return np.ndim(targets) == logits.ndim
-
-
-def _gather(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    return np.take_along_axis(a, idx[..., None], axis=-1)[..., 0]
-
-
-def _empty_check(x: np.ndarray, name: str) -> None:
-    if x.size == 0:
-        raise ValueError(f"{name} must not be empty")
+    return num.log_softmax(z, check_axis(z, axis))
 
 
 # ---------------------------------------------------------------- binary losses
@@ -116,7 +79,7 @@ def binary_cross_entropy(probs, targets, *, weight=None, reduction: str = "mean"
     p = as_probs(probs, "probs")
     y = as_probs(targets, "targets")
     check_same_shape(p, y, "probs", "targets")
-    _empty_check(p, "probs")
+    check_nonempty(p, "probs")
     with np.errstate(divide="ignore"):
         log_p = np.maximum(np.log(p), LOG_CLAMP)
         log_1mp = np.maximum(np.log1p(-p), LOG_CLAMP)
@@ -138,8 +101,8 @@ def binary_cross_entropy_with_logits(logits, targets, *, weight=None, pos_weight
     z = as_float(logits, "logits")
     y = as_probs(targets, "targets")
     check_same_shape(z, y, "logits", "targets")
-    _empty_check(z, "logits")
-    log_sig = _log_sigmoid(z)
+    check_nonempty(z, "logits")
+    log_sig = num.log_sigmoid(z)
     if pos_weight is not None:
         pw = as_float(pos_weight, "pos_weight")
         if pw.size and pw.min() < 0:
@@ -160,13 +123,13 @@ def nll_loss(log_probs, targets, *, weight=None, reduction: str = "mean"):
     (a weighted mean), not by N.
     """
     reduction = check_reduction(reduction)
-    lp = _logits_2d(log_probs, "log_probs")
+    lp = as_logits_2d(log_probs, "log_probs", allow_inf=True)  # -inf: a class given probability 0
     if lp.max() > 0:
         raise ValueError(
             f"log_probs must be log-probabilities, all <= 0 (got {lp.max():.6g}); "
             "did you pass logits? Apply log_softmax first, or use categorical_cross_entropy"
         )
-    y = _index_targets(targets, lp)
+    y = as_index_targets(targets, lp)
     w = None if weight is None else as_weight(weight, "weight", lp.shape[-1])
     return _nll(lp, y, w, reduction)
 
@@ -181,7 +144,7 @@ def _reduce_by_target(picked: np.ndarray, y: np.ndarray, w: np.ndarray | None, r
 
 
 def _nll(lp: np.ndarray, y: np.ndarray, w: np.ndarray | None, reduction: str):
-    return _reduce_by_target(-_gather(lp, y), y, w, reduction)
+    return _reduce_by_target(-num.gather(lp, y), y, w, reduction)
 
 
 def categorical_cross_entropy(logits, targets, *, weight=None, label_smoothing: float = 0.0,
@@ -195,12 +158,12 @@ def categorical_cross_entropy(logits, targets, *, weight=None, label_smoothing: 
       with probability targets it divides by N. Both are PyTorch's choices.
     """
     reduction = check_reduction(reduction)
-    z = _logits_2d(logits, "logits")
+    z = as_logits_2d(logits, "logits")
     eps = check_scalar(label_smoothing, "label_smoothing", low=0.0, high=1.0)
     n_classes = z.shape[-1]
     w = None if weight is None else as_weight(weight, "weight", n_classes)
-    if _is_prob_targets(targets, z):
-        lp = _log_softmax(z, -1)
+    if is_prob_targets(targets, z):
+        lp = num.log_softmax(z, -1)
         t = as_distribution(targets, "targets")
         check_same_shape(z, t, "logits", "targets")
         if eps > 0:
@@ -209,10 +172,10 @@ def categorical_cross_entropy(logits, targets, *, weight=None, label_smoothing: 
         loss = per_class.sum(axis=-1)
         n = loss.size
         return reduce(loss, reduction, denominator=n)
-    y = _index_targets(targets, z)
+    y = as_index_targets(targets, z)
     # -log softmax(z)[y] = (max - z_y) + log sum_j e^{z_j - max}, without forming the (N, C) log-softmax.
     shifted = z - z.max(axis=-1, keepdims=True)
-    shifted_y = _gather(shifted, y)
+    shifted_y = num.gather(shifted, y)
     if eps > 0:  # sum_c w_c log softmax(z)_c = sum_c w_c shifted_c - (sum_c w_c) log_s, log_s added below
         smooth_shift = shifted.sum(axis=-1) if w is None else (shifted * w).sum(axis=-1)
     np.exp(shifted, out=shifted)
@@ -236,8 +199,20 @@ def mse_loss(input, target, *, reduction: str = "mean"):  # noqa: A002 - torch's
     x = as_float(input, "input")
     t = as_float(target, "target")
     check_same_shape(x, t, "input", "target")
-    _empty_check(x, "input")
+    check_nonempty(x, "input")
     return reduce((x - t) ** 2, reduction)
+
+
+def binary_hinge_loss(scores, targets, *, margin: float = 1.0, reduction: str = "mean"):
+    """Binary hinge max(0, margin - s·z) for labels s in {-1, +1} and real scores z (the linear SVM's loss)."""
+    reduction = check_reduction(reduction)
+    z = as_float(scores, "scores")
+    s = as_float(targets, "targets")
+    check_same_shape(z, s, "scores", "targets")
+    if s.size and not np.isin(s, (-1.0, 1.0)).all():
+        raise ValueError("targets must be labels -1 and +1 for the binary hinge loss")
+    margin = check_scalar(margin, "margin")
+    return reduce(np.maximum(0.0, margin - s * z), reduction)
 
 
 def multiclass_hinge_loss(scores, targets, *, margin: float = 1.0, reduction: str = "mean"):
@@ -248,29 +223,13 @@ def multiclass_hinge_loss(scores, targets, *, margin: float = 1.0, reduction: st
     stops pushing.
     """
     reduction = check_reduction(reduction)
-    s = _logits_2d(scores, "scores")
+    s = as_logits_2d(scores, "scores")
     margin = check_scalar(margin, "margin")
-    y = _index_targets(targets, s)
-    s_true = _gather(s, y)[..., None]
+    y = as_index_targets(targets, s)
+    s_true = num.gather(s, y)[..., None]
     terms = np.maximum(0.0, margin - s_true + s)
     np.put_along_axis(terms, y[..., None], 0.0, axis=-1)
     return reduce(terms.sum(axis=-1) / s.shape[-1], reduction)
-
-
-def _check_gamma(gamma) -> float:
-    return check_scalar(gamma, "gamma", low=0.0)
-
-
-def _check_alpha(alpha) -> float:
-    alpha = check_scalar(alpha, "alpha")
-    if alpha > 1:
-        raise ValueError(f"alpha must be <= 1, or negative to turn alpha weighting off (got {alpha:g})")
-    return alpha
-
-
-def _focal_modulator(one_minus_pt: np.ndarray, gamma: float) -> np.ndarray:
-    """(1 - p_t)^γ with 0^0 = 1 (so γ = 0 is plain cross-entropy)."""
-    return np.ones_like(one_minus_pt) if gamma == 0 else one_minus_pt**gamma
 
 
 def sigmoid_focal_loss(logits, targets, *, alpha: float = 0.25, gamma: float = 2.0, reduction: str = "mean"):
@@ -281,19 +240,19 @@ def sigmoid_focal_loss(logits, targets, *, alpha: float = 0.25, gamma: float = 2
     α weighting off; with γ = 0 and α < 0 it is exactly BCE-with-logits.
     """
     reduction = check_reduction(reduction)
-    alpha = _check_alpha(alpha)
-    gamma = _check_gamma(gamma)
+    alpha = check_alpha(alpha)
+    gamma = check_gamma(gamma)
     z = as_float(logits, "logits")
     y = as_probs(targets, "targets")
     check_same_shape(z, y, "logits", "targets")
-    _empty_check(z, "logits")
+    check_nonempty(z, "logits")
     return reduce(_sigmoid_focal(z, y, alpha, gamma), reduction)
 
 
 def _sigmoid_focal(z: np.ndarray, y: np.ndarray, alpha: float, gamma: float) -> np.ndarray:
-    ce = (1 - y) * z - _log_sigmoid(z)
-    one_minus_pt = y * _sigmoid(-z) + (1 - y) * _sigmoid(z)  # no cancellation: 1 - σ(z) = σ(-z)
-    loss = ce * _focal_modulator(one_minus_pt, gamma)
+    ce = (1 - y) * z - num.log_sigmoid(z)
+    one_minus_pt = y * num.sigmoid(-z) + (1 - y) * num.sigmoid(z)  # no cancellation: 1 - σ(z) = σ(-z)
+    loss = ce * num.focal_modulator(one_minus_pt, gamma)
     if alpha >= 0:
         loss = loss * (alpha * y + (1 - alpha) * (1 - y))
     return loss
@@ -302,9 +261,9 @@ def _sigmoid_focal(z: np.ndarray, y: np.ndarray, alpha: float, gamma: float) -> 
 def focal_loss(logits, targets, *, gamma: float = 2.0, reduction: str = "mean"):
     """Multi-class focal loss: -(1 - p_y)^γ log p_y with p = softmax(logits). At γ = 0 it is cross-entropy."""
     reduction = check_reduction(reduction)
-    gamma = _check_gamma(gamma)
-    z = _logits_2d(logits, "logits")
-    y = _index_targets(targets, z)
-    lp_y = _gather(_log_softmax(z, -1), y)
+    gamma = check_gamma(gamma)
+    z = as_logits_2d(logits, "logits")
+    y = as_index_targets(targets, z)
+    lp_y = num.gather(num.log_softmax(z, -1), y)
     one_minus_py = -np.expm1(lp_y)  # 1 - e^{log p_y}, accurate when p_y is near 1
-    return reduce(-_focal_modulator(one_minus_py, gamma) * lp_y, reduction)
+    return reduce(-num.focal_modulator(one_minus_py, gamma) * lp_y, reduction)

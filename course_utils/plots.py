@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 import matplotlib as mpl
 import numpy as np
 
-from . import grads, info, losses
-from ._validate import as_distribution, as_float, as_probs, check_int, check_scalar
+from . import binary_losses, grads, losses
+from ._validate import as_binary_labels, as_float, as_probs, check_int, check_scalar
 
 #: Okabe–Ito palette, each colour with one fixed meaning across the course.
 COLORS = {
@@ -77,8 +77,8 @@ def use_style(*, projector: bool = False) -> None:
 
 
 # ---------------------------------------------------------------- helpers
-def _axes(ax, figsize=None):
-    """``ax`` itself, or a fresh Axes on a new pyplot figure."""
+def new_axes(ax=None, figsize=None):
+    """``ax`` itself, or a fresh Axes on a new pyplot figure: the door of every ``plot_*(..., ax=None)``."""
     if ax is not None:
         return ax
     import matplotlib.pyplot as plt
@@ -94,11 +94,6 @@ def _unit(base) -> str:
     if np.isclose(base, np.e):
         return "nats"
     return f"units of log base {base:g}"
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    """z = log p - log(1 - p): the logit whose sigmoid is p (inputs already checked to lie in (0, 1))."""
-    return np.log(p) - np.log1p(-p)
 
 
 def fmt_number(x) -> str:
@@ -169,24 +164,6 @@ class DistributionBarsArtists:
                 bar.set_height(h)
 
 
-def plot_distribution_bars(p, q=None, ax=None, *, labels: Sequence[str] | None = None, title: str | None = None):
-    """Bar chart of a distribution p (blue), next to a prediction q (orange) when given."""
-    p = as_distribution(p, "p")
-    if p.ndim != 1:
-        raise ValueError(f"p must be one distribution, 1-D (got shape {p.shape})")
-    if q is not None:
-        q = as_distribution(q, "q")
-        if q.shape != p.shape:
-            raise ValueError(f"p and q must have the same shape (got {p.shape} and {q.shape})")
-    if labels is not None and len(labels) != p.shape[0]:
-        raise ValueError(f"labels must have one entry per outcome ({p.shape[0]}) (got {len(labels)})")
-    ax = _axes(ax)
-    DistributionBarsArtists(ax, p, q, labels=labels)
-    if title:
-        ax.set_title(title)
-    return ax
-
-
 class CrossEntropyStackArtists:
     """One stacked bar: H(p) (blue) + KL(p‖q) (vermillion, hatched) = H(p, q), with the numbers written on it."""
 
@@ -232,106 +209,68 @@ class CrossEntropyStackArtists:
         return changed
 
 
-def plot_cross_entropy_decomposition(p, q, ax=None, *, base: float = 2, title: str | None = None):
-    """H(p, q) = H(p) + KL(p‖q) as one stacked bar, in bits (base 2) or nats (base e)."""
-    h = info.entropy(p, base=base)
-    kl = info.kl_divergence(p, q, base=base)
-    if np.ndim(h) != 0:
-        raise ValueError(f"p must be one distribution, 1-D (got shape {np.shape(p)})")
-    ax = _axes(ax, figsize=(3.6, 4.0))
-    CrossEntropyStackArtists(ax, h, kl, unit=_unit(base))
-    if title:
-        ax.set_title(title)
-    return ax
-
-
 # ---------------------------------------------------------------- binary losses against the predicted probability
-#: The binary losses the course compares, as functions of the predicted probability p of class 1 and the
-#: label y. Each one calls course_utils.losses; ``params`` holds gamma, pos_weight and label_smoothing.
-#: Name -> (legend label, colour, line style, function(p, y, params) -> per-point loss in nats).
-def _two_class_logits(p: np.ndarray) -> np.ndarray:
-    """Logits [0, z] of a two-class softmax whose class-1 probability is p = σ(z)."""
-    z = _logit(p)
-    return np.stack([np.zeros_like(z), z], axis=-1)
-
-
-def _class_targets(p: np.ndarray, y: int) -> np.ndarray:
-    return np.full(p.shape, y, dtype=np.int64)
-
-
-BINARY_LOSSES: dict = {
-    "bce": ("cross-entropy (BCE)", COLORS["loss"], "-",
-            lambda p, y, k: losses.binary_cross_entropy(p, np.full_like(p, y), reduction="none")),
-    "mse": ("MSE on p", COLORS["other"], "--",
-            lambda p, y, k: losses.mse_loss(p, np.full_like(p, y), reduction="none")),
-    "hinge": ("hinge (margin 1)", COLORS["black"], "-.",
-              lambda p, y, k: losses.multiclass_hinge_loss(_two_class_logits(p), _class_targets(p, y),
-                                                           reduction="none")),
-    "focal": ("focal (γ = {gamma:g})", COLORS["accent"], "-",
-              lambda p, y, k: losses.sigmoid_focal_loss(_logit(p), np.full_like(p, y), alpha=-1.0,
-                                                        gamma=k.get("gamma", 2.0), reduction="none")),
-    "weighted_bce": ("weighted BCE (pos_weight = {pos_weight:g})", COLORS["loss"], "--",
-                     lambda p, y, k: losses.binary_cross_entropy_with_logits(
-                         _logit(p), np.full_like(p, y), pos_weight=np.float64(k.get("pos_weight", 1.0)),
-                         reduction="none")),
-    "label_smoothing": ("label smoothing (ε = {label_smoothing:g})", COLORS["loss"], ":",
-                        lambda p, y, k: losses.categorical_cross_entropy(
-                            _two_class_logits(p), _class_targets(p, y),
-                            label_smoothing=k.get("label_smoothing", 0.1), reduction="none")),
+#: How figures draw the binary loss family (:data:`course_utils.binary_losses.BINARY_LOSSES`), under the same
+#: keys: (legend label, colour, line style). One colour and one line style per loss.
+LOSS_STYLES: dict[str, tuple[str, str, object]] = {
+    "bce": ("cross-entropy (BCE)", COLORS["loss"], "-"),
+    "mse": ("MSE on q (Brier)", COLORS["other"], "--"),
+    "hinge": ("hinge (margin 1, on z)", COLORS["black"], "-."),
+    "focal": ("focal (γ = {gamma:g})", COLORS["accent"], (0, (6, 1.5, 1.5, 1.5))),
+    "weighted_bce": ("weighted BCE (pos_weight = {pos_weight:g})", COLORS["true"], (0, (3, 1.5))),
+    "smoothed_bce": ("label-smoothed BCE (ε = {label_smoothing:g})", COLORS["pred"], ":"),
 }
 
-#: Gradients with respect to the logit z = logit(p) (and BCE's with respect to p itself), from course_utils.grads.
-BINARY_GRADS: dict = {
-    "bce": ("∂BCE/∂z", COLORS["grad"], "-", lambda p, y, k: grads.bce_grad_logit(_logit(p), np.full_like(p, y))),
-    "mse": ("∂MSE/∂z", COLORS["grad"], "--", lambda p, y, k: grads.mse_grad_logit(_logit(p), np.full_like(p, y))),
-    "focal": ("∂focal/∂z (γ = {gamma:g})", COLORS["accent"], "-",
-              lambda p, y, k: grads.focal_grad_logit(_logit(p), np.full_like(p, y), alpha=-1.0,
-                                                     gamma=k.get("gamma", 2.0))),
-    "bce_prob": ("∂BCE/∂p", COLORS["grad"], ":", lambda p, y, k: grads.bce_grad_prob(p, np.full_like(p, y))),
+#: How figures draw the gradients ∂loss/∂z of the family (and BCE's ∂/∂q, ``"bce_prob"``).
+GRAD_STYLES: dict[str, tuple[str, str, object]] = {
+    "bce": ("∂BCE/∂z", COLORS["grad"], "-"),
+    "mse": ("∂MSE/∂z", COLORS["other"], "--"),
+    "focal": ("∂focal/∂z (γ = {gamma:g})", COLORS["accent"], (0, (6, 1.5, 1.5, 1.5))),
+    "bce_prob": ("∂BCE/∂q", COLORS["grad"], ":"),
 }
 
-_DEFAULT_PARAMS = {"gamma": 2.0, "pos_weight": 1.0, "label_smoothing": 0.1}
+#: Short labels for a legend whose numbers live elsewhere (the explorer's readout).
+_SHORT = {"focal": "focal (γ)", "weighted_bce": "weighted BCE (pos_weight)", "smoothed_bce": "label-smoothed BCE (ε)"}
 
 
-def binary_curve(name: str, p, y: int, *, which: str = "loss", **params) -> np.ndarray:
-    """One curve of :data:`BINARY_LOSSES` (``which='loss'``) or :data:`BINARY_GRADS` (``'grad'``) at the
-    predicted probabilities ``p`` (in (0, 1)) for the label ``y``."""
-    table = BINARY_LOSSES if which == "loss" else BINARY_GRADS
+def binary_curve(name: str, q, y: int, *, which: str = "loss", **params) -> np.ndarray:
+    """One loss of the family (``which='loss'``) or its gradient (``'grad'``: ∂/∂z, or ∂BCE/∂q for
+    ``'bce_prob'``) at predicted probabilities ``q`` of class 1 (in (0, 1)), for the label ``y``."""
     if which not in ("loss", "grad"):
         raise ValueError(f"which must be 'loss' or 'grad' (got {which!r})")
-    if name not in table:
-        raise ValueError(f"unknown {which} {name!r}; choose from {', '.join(table)}")
-    if y not in (0, 1) or isinstance(y, bool):
-        raise ValueError(f"y must be the label 0 or 1 (got {y!r})")
-    p = as_probs(p, "p")
-    if p.size and (p.min() <= 0 or p.max() >= 1):
-        raise ValueError("p must lie strictly between 0 and 1 (the logit of 0 or 1 is infinite)")
-    return np.asarray(table[name][3](p, int(y), {**_DEFAULT_PARAMS, **params}), dtype=float)
-
-
-def _curve_label(table: dict, name: str, params: Mapping) -> str:
-    return table[name][0].format(**{**_DEFAULT_PARAMS, **params})
+    styles = LOSS_STYLES if which == "loss" else GRAD_STYLES
+    if not isinstance(name, str) or name not in styles:
+        raise ValueError(f"unknown {which} {name!r}; choose from {', '.join(styles)}")
+    y = as_binary_labels(y, "y")
+    q = as_probs(q, "q")
+    if q.size and (q.min() <= 0 or q.max() >= 1):
+        raise ValueError("q must lie strictly between 0 and 1 (the logit of 0 or 1 is infinite)")
+    t = np.full(q.shape, float(y))
+    if name == "bce_prob":
+        return grads.bce_grad_prob(q, t)
+    fn = binary_losses.binary_loss if which == "loss" else binary_losses.binary_loss_grad
+    return fn(name, losses.logit(q), t, **params)
 
 
 class BinaryCurvesArtists:
-    """Curves of several binary losses (or gradients) against p, with the current point marked; in place."""
+    """Curves of several binary losses (or gradients) against q, with the current point marked; in place."""
 
-    def __init__(self, ax, names: Sequence[str], y: int, *, which: str = "loss", p=None, params=None,
+    def __init__(self, ax, names: Sequence[str], y: int, *, which: str = "loss", q=None, params=None,
                  grid=None, ylim=None, legend_outside: bool = False, numbered_labels: bool = True):
         self.ax, self.names, self.which = ax, list(names), which
         self.legend_outside, self.numbered_labels = legend_outside, numbered_labels
-        self.table = BINARY_LOSSES if which == "loss" else BINARY_GRADS
+        self.styles = LOSS_STYLES if which == "loss" else GRAD_STYLES
         self.grid = np.linspace(0.001, 0.999, 400) if grid is None else np.asarray(grid, dtype=float)
         params = dict(params or {})
         self.lines, self.points = {}, {}
         for name in self.names:
-            label, color, ls, _ = self.table[name]
+            _, color, ls = self.styles[name]
             self.lines[name] = ax.plot(self.grid, np.zeros_like(self.grid), color=color, ls=ls,
                                        label=self._label(name, params))[0]
             self.points[name] = ax.plot([], [], "o", color=color, mec="white", mew=1.0, zorder=5)[0]
         self.vline = ax.axvline(0.5, color=COLORS["neutral"], lw=1.0, ls=":", zorder=1)
         ax.set_xlim(0, 1)
-        ax.set_xlabel("predicted probability of class 1, p")
+        ax.set_xlabel("predicted probability of class 1, q")
         if which == "loss":
             ax.set_ylabel("loss (nats)")
         else:
@@ -343,17 +282,16 @@ class BinaryCurvesArtists:
             self.legend = ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize="small")
         else:
             self.legend = ax.legend(loc="upper center", fontsize="small")
-        self.update(y, p=p, params=params)
+        self.update(y, q=q, params=params)
 
     def _label(self, name: str, params: Mapping) -> str:
         if self.numbered_labels:
-            return _curve_label(self.table, name, params)
-        return self.table[name][0].split(" (")[0] + {"focal": " (γ)", "weighted_bce": " (pos_weight)",
-                                                      "label_smoothing": " (ε)"}.get(name, "")
+            return self.styles[name][0].format(**binary_losses.check_params(**params))
+        return _SHORT.get(name, self.styles[name][0])
 
     @property
     def moving(self) -> list:
-        """What a move of p changes: the marked points and the guide line."""
+        """What a move of q changes: the marked points and the guide line."""
         return [self.vline, *self.points.values()]
 
     @property
@@ -363,7 +301,7 @@ class BinaryCurvesArtists:
         fixed_legend = self.legend_outside and not self.numbered_labels
         return [*self.lines.values(), *([] if fixed_legend else [self.legend])]
 
-    def update(self, y: int, *, p=None, params=None) -> bool:
+    def update(self, y: int, *, q=None, params=None) -> bool:
         """Move the marked point, recomputing the curves when y or a parameter changed (then returns True).
         The axis limits never change."""
         params = dict(params or {})
@@ -374,50 +312,49 @@ class BinaryCurvesArtists:
             if changed:
                 self.lines[name].set_ydata(binary_curve(name, self.grid, y, which=self.which, **params))
                 self.lines[name].set_label(self._label(name, params))
-            if p is None:
+            if q is None:
                 self.points[name].set_data([], [])
             else:
-                val = binary_curve(name, np.array([p]), y, which=self.which, **params)
-                self.points[name].set_data([p], val)
+                val = binary_curve(name, np.array([q]), y, which=self.which, **params)
+                self.points[name].set_data([q], val)
         for text, name in zip(self.legend.get_texts(), self.names, strict=False):
             text.set_text(self._label(name, params))
-        self.vline.set_xdata([p if p is not None else np.nan] * 2)
-        self.vline.set_visible(p is not None)
+        self.vline.set_xdata([q if q is not None else np.nan] * 2)
+        self.vline.set_visible(q is not None)
         return changed
 
 
-def _check_binary_args(names, table, y, p):
+def _check_binary_args(names, styles, y, q):
     names = [names] if isinstance(names, str) else list(names)
     for n in names:
-        if n not in table:
-            raise ValueError(f"unknown name {n!r}; choose from {', '.join(table)}")
-    if isinstance(y, bool) or y not in (0, 1):
-        raise ValueError(f"y must be the label 0 or 1 (got {y!r})")
-    if p is not None:
-        p = check_scalar(p, "p", low=0.0, high=1.0, low_open=True, high_open=True)
-    return names, p
+        if n not in styles:
+            raise ValueError(f"unknown name {n!r}; choose from {', '.join(styles)}")
+    y = as_binary_labels(y, "y")
+    if q is not None:
+        q = check_scalar(q, "q", low=0.0, high=1.0, low_open=True, high_open=True)
+    return names, y, q
 
 
-def plot_loss_vs_prob(losses: Sequence[str] | str = ("bce", "mse"), y: int = 1, ax=None, *, p: float | None = None,
+def plot_loss_vs_prob(losses: Sequence[str] | str = ("bce", "mse"), y: int = 1, ax=None, *, q: float | None = None,
                       ylim=(0, 5), **params):
-    """Each named loss of :data:`BINARY_LOSSES` (in nats) against the predicted probability p of class 1, for
-    the true label y; marks the point ``p`` when given. ``params``: gamma, pos_weight, label_smoothing."""
-    names, p = _check_binary_args(losses, BINARY_LOSSES, y, p)
-    ax = _axes(ax)
-    BinaryCurvesArtists(ax, names, y, which="loss", p=p, params=params, ylim=ylim)
+    """Each named loss of the family (:data:`LOSS_STYLES`, nats) against the predicted probability q of class 1,
+    for the true label y; marks the point ``q`` when given. ``params``: gamma, alpha, pos_weight, label_smoothing."""
+    names, y, q = _check_binary_args(losses, LOSS_STYLES, y, q)
+    ax = new_axes(ax)
+    BinaryCurvesArtists(ax, names, y, which="loss", q=q, params=params, ylim=ylim)
     ax.set_title(f"loss when the true label is y = {y}")
     return ax
 
 
-def plot_grad_vs_prob(grads: Sequence[str] | str = ("bce", "mse"), y: int = 1, ax=None, *, p: float | None = None,
+def plot_grad_vs_prob(grads: Sequence[str] | str = ("bce", "mse"), y: int = 1, ax=None, *, q: float | None = None,
                       ylim=(-1.1, 1.1), **params):
-    """Each named gradient of :data:`BINARY_GRADS` against the predicted probability p, for the label y.
+    """Each named gradient of :data:`GRAD_STYLES` against the predicted probability q, for the label y.
 
-    'bce', 'mse' and 'focal' are derivatives with respect to the logit z = logit(p); 'bce_prob' is ∂BCE/∂p,
+    'bce', 'mse' and 'focal' are derivatives with respect to the logit z = logit(q); 'bce_prob' is ∂BCE/∂q,
     which blows up at the wrong end (give it a wider ``ylim``)."""
-    names, p = _check_binary_args(grads, BINARY_GRADS, y, p)
-    ax = _axes(ax)
-    BinaryCurvesArtists(ax, names, y, which="grad", p=p, params=params, ylim=ylim)
+    names, y, q = _check_binary_args(grads, GRAD_STYLES, y, q)
+    ax = new_axes(ax)
+    BinaryCurvesArtists(ax, names, y, which="grad", q=q, params=params, ylim=ylim)
     ax.set_title(f"gradient when the true label is y = {y}")
     return ax
 
@@ -467,98 +404,7 @@ class BarsArtists:
         return changed
 
 
-def plot_softmax_bars(logits, ax=None, *, temperature: float = 1.0, target: int | None = None,
-                      title: str | None = None):
-    """Bars of softmax(logits / T) (orange), with the target class outlined in blue when given."""
-    z = as_float(logits, "logits")
-    if z.ndim != 1 or z.size == 0:
-        raise ValueError(f"logits must be a non-empty 1-D array (got shape {z.shape})")
-    t = check_scalar(temperature, "temperature", low=0.0, low_open=True)
-    if target is not None and (isinstance(target, bool) or not 0 <= int(target) < z.size or int(target) != target):
-        raise ValueError(f"target must be a class index in 0..{z.size - 1} (got {target!r})")
-    probs = losses.softmax(z / t)
-    ax = _axes(ax)
-    art = BarsArtists(ax, probs, color=COLORS["pred"], ylabel="probability", label="q = softmax(z / T)")
-    art.update(probs, target=target, target_color=COLORS["true"])
-    ax.set_title(title if title is not None else f"softmax at temperature T = {t:g}")
-    return ax
-
-
 # ---------------------------------------------------------------- training curves
-def _history_columns(history) -> dict[str, np.ndarray]:
-    """Per-epoch columns from a dict of lists, a list of per-epoch dicts, or an object with ``.history``."""
-    if hasattr(history, "history") and not isinstance(history, Mapping):
-        history = history.history
-    if hasattr(history, "to_dict") and not isinstance(history, Mapping):
-        history = history.to_dict()
-    if isinstance(history, Mapping):
-        cols = {str(k): v for k, v in history.items() if np.ndim(v) == 1 and len(v) > 0}
-    elif isinstance(history, Sequence) and history and all(isinstance(r, Mapping) for r in history):
-        keys = [k for k in history[0] if all(k in r for r in history)]
-        cols = {str(k): [r[k] for r in history] for k in keys}
-    else:
-        raise TypeError("history must be a dict of per-epoch lists, a list of per-epoch dicts, "
-                        f"or have a .history dict (got {type(history).__name__})")
-    out = {}
-    for k, v in cols.items():
-        try:
-            out[k] = as_float(v, f"history[{k!r}]", allow_inf=True)
-        except (TypeError, ValueError):
-            continue  # a non-numeric column (e.g. timestamps as strings) is not plotted
-    return out
-
-
-def plot_training_curve(history, ax=None, *, title: str | None = None):
-    """Loss (nats, left axis) and accuracy (right axis) per epoch, from a training history.
-
-    ``history``: a dict like ``{"train_loss": [...], "val_loss": [...], "train_acc": [...], "val_acc": [...]}``
-    (any keys containing 'loss' or 'acc'; an 'epoch' column is used as the x axis), a list of per-epoch
-    dicts, or an object with a ``.history`` dict. Accuracies above 1 are read as percentages.
-    Returns the loss Axes; the accuracy Axes is ``ax.accuracy_axes``.
-    """
-    cols = _history_columns(history)
-    loss_keys = [k for k in cols if "loss" in k.lower()]
-    acc_keys = [k for k in cols if "acc" in k.lower()]
-    if not loss_keys and not acc_keys:
-        raise ValueError(f"history has no column with 'loss' or 'acc' in its name (got {list(cols)})")
-    n = max(len(cols[k]) for k in loss_keys + acc_keys)
-    epochs = cols.get("epoch", np.arange(1, n + 1, dtype=float))
-    ax = _axes(ax)
-    styles = ["-", "--", ":", "-."]
-
-    def x_for(v):
-        return epochs[: len(v)] if len(epochs) >= len(v) else np.arange(1, len(v) + 1)
-
-    handles = []
-    for i, k in enumerate(loss_keys):
-        handles += ax.plot(x_for(cols[k]), cols[k], color=COLORS["loss"], ls=styles[i % 4], marker="o",
-                           markersize=4, label=k.replace("_", " ") + " (nats)")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("loss (nats)")
-    if loss_keys:
-        ax.set_ylim(bottom=0)
-    acc_ax = None
-    if acc_keys:
-        acc_ax = ax.twinx()
-        acc_ax.grid(False)
-        acc_ax.spines["right"].set_visible(True)
-        percent = any(np.nanmax(cols[k]) > 1 for k in acc_keys)
-        for i, k in enumerate(acc_keys):
-            handles += acc_ax.plot(x_for(cols[k]), cols[k], color=COLORS["true"], ls=styles[i % 4], marker="s",
-                                   markersize=4, label=k.replace("_", " "))
-        acc_ax.set_ylabel("accuracy (%)" if percent else "accuracy (fraction correct)")
-        acc_ax.set_ylim(0, 100 if percent else 1)
-    if acc_ax is not None:  # the loss axes (and its legend) above the accuracy axes
-        ax.set_zorder(acc_ax.get_zorder() + 1)
-        ax.patch.set_visible(False)
-    ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=min(len(handles), 4),
-              fontsize="small", frameon=False)
-    if n <= 20:
-        ax.set_xticks(np.unique(np.round(epochs[:n])).astype(int))
-    ax.accuracy_axes = acc_ax
-    if title:
-        ax.set_title(title, pad=28)
-    return ax
 
 
 # --- calibration ---

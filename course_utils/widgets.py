@@ -2,7 +2,7 @@
 
 Each ``*_explorer()`` returns a displayable ipywidgets container with
 
-- ``.controls``: a dict of named ipywidgets (set ``explorer.controls["p"].value = 0.1`` in a test);
+- ``.controls``: a dict of named ipywidgets (set ``explorer.controls["q"].value = 0.1`` in a test);
 - ``.values``: the quantities it currently shows, recomputed by :mod:`course_utils.info`,
   :mod:`~course_utils.losses` and :mod:`~course_utils.grads` on every change.
 
@@ -27,8 +27,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from . import grads, info, losses, plots
-from ._validate import check_scalar
+from . import binary_losses, calibration, grads, info, losses, plots
+from ._validate import as_binary_labels, check_int, check_scalar
 
 #: Resolution of the live PNG; 100 dpi keeps a redraw (blit + PNG encoding) near 10 ms.
 LIVE_DPI = 100
@@ -212,14 +212,6 @@ def _slider(value, lo, hi, step, description, fmt=".2f", *, continuous=True, too
                                layout=widgets.Layout(**_SLIDER_LAYOUT), style=_SLIDER_STYLE)
 
 
-def _check_count(n, name: str, low: int, high: int) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"{name} must be an int (got {type(n).__name__})")
-    if not low <= n <= high:
-        raise ValueError(f"{name} must be between {low} and {high} (got {n})")
-    return int(n)
-
-
 def _normalise(weights, name: str) -> np.ndarray:
     """Non-negative weights -> a distribution; all zeros -> uniform (nothing to prefer)."""
     w = np.asarray(weights, dtype=float)
@@ -289,7 +281,7 @@ def distribution_explorer(num_outcomes: int = 4) -> Explorer:
     Controls ``p0``…, ``q0``… (weights in [0, 1]) and ``unit``; values ``p``, ``q``, ``entropy``,
     ``cross_entropy``, ``kl`` (in ``unit``) and ``unit``.
     """
-    n = _check_count(num_outcomes, "num_outcomes", 2, 10)
+    n = check_int(num_outcomes, "num_outcomes", low=2, high=10)
     p0, q0 = _default_p(n), np.full(n, 1.0 / n)
     controls: dict[str, widgets.Widget] = {}
     for i in range(n):
@@ -310,28 +302,26 @@ def distribution_explorer(num_outcomes: int = 4) -> Explorer:
 
 def distribution_figure(p=None, q=None, *, unit: str = "bits", num_outcomes: int = 4) -> Figure:
     """The distribution explorer's view, drawn once for weights ``p`` and ``q`` (defaults as the explorer)."""
-    n = _check_count(num_outcomes, "num_outcomes", 2, 10) if p is None else len(p)
+    n = check_int(num_outcomes, "num_outcomes", low=2, high=10) if p is None else len(p)
     p = _default_p(n) if p is None else p
     q = np.full(len(p), 1.0 / len(p)) if q is None else q
     return _static_figure(_DistributionView, distribution_values(p, q, unit))
 
 
 # ---------------------------------------------------------------- binary explorer: the "confidently wrong" picture
-P_MIN, P_MAX = 0.001, 0.999
+Q_MIN, Q_MAX = 0.001, 0.999
 
 
-def binary_values(p: float, y: int) -> dict:
-    """BCE and MSE (nats) at predicted probability ``p`` of class 1 for label ``y``, and their gradients
-    (BCE's with respect to p, both with respect to the logit z = logit(p))."""
-    p = check_scalar(p, "p", low=0.0, high=1.0, low_open=True, high_open=True)
-    if isinstance(y, bool) or y not in (0, 1):
-        raise ValueError(f"y must be the label 0 or 1 (got {y!r})")
-    y = int(y)
-    pa, ya = np.array([p]), np.array([float(y)])
-    z = float(np.log(p) - np.log1p(-p))
+def binary_values(q: float, y: int) -> dict:
+    """BCE (nats) and MSE (squared probability) at predicted probability ``q`` = σ(z) of class 1 for label
+    ``y``, and their gradients (BCE's with respect to q, both with respect to the logit z = logit(q))."""
+    q = check_scalar(q, "q", low=0.0, high=1.0, low_open=True, high_open=True)
+    y = as_binary_labels(y, "y")
+    pa, ya = np.array([q]), np.array([float(y)])
+    z = float(losses.logit(q))
     za = np.array([z])
     return {
-        "p": p,
+        "q": q,
         "y": y,
         "z": z,
         "bce": float(losses.binary_cross_entropy(pa, ya)),
@@ -347,22 +337,22 @@ class _BinaryView(_View):
 
     def draw(self, values: dict) -> None:
         ax_loss, ax_grad = self.fig.subplots(1, 2)
-        y, p = values["y"], values["p"]
-        self.loss = plots.BinaryCurvesArtists(ax_loss, ["bce", "mse"], y, which="loss", p=p, ylim=(0, 7.5))
-        self.grad = plots.BinaryCurvesArtists(ax_grad, ["bce", "mse"], y, which="grad", p=p, ylim=(-1.1, 1.1))
+        y, q = values["y"], values["q"]
+        self.loss = plots.BinaryCurvesArtists(ax_loss, ["bce", "mse"], y, which="loss", q=q, ylim=(0, 7.5))
+        self.grad = plots.BinaryCurvesArtists(ax_grad, ["bce", "mse"], y, which="grad", q=q, ylim=(-1.1, 1.1))
         self.loss_title = ax_loss.set_title("")
         self.grad_title = ax_grad.set_title("")
         self.moving = self.loss.moving + self.grad.moving
         self.slow = self.loss.slow + self.grad.slow + [self.loss_title]
 
     def update(self, values: dict) -> bool:
-        y, p = values["y"], values["p"]
-        self.slow_changed = self.loss.update(y, p=p) | self.grad.update(y, p=p)
+        y, q = values["y"], values["q"]
+        self.slow_changed = self.loss.update(y, q=q) | self.grad.update(y, q=q)
         if self.live:  # the readout carries the numbers
             self.loss_title.set_text(f"loss when the true label is y = {y}")
-            self.grad_title.set_text("gradient w.r.t. the logit z = logit(p)")
+            self.grad_title.set_text("gradient w.r.t. the logit z = logit(q)")
         else:
-            self.loss_title.set_text(f"y = {y}, p = {p:.3g}: BCE = {plots.fmt_number(values['bce'])} nats, "
+            self.loss_title.set_text(f"y = {y}, q = {q:.3g}: BCE = {plots.fmt_number(values['bce'])} nats, "
                                      f"MSE = {plots.fmt_number(values['mse'])}")
             self.grad_title.set_text(f"∂BCE/∂z = {plots.fmt_number(values['bce_grad_logit'])}, "
                                      f"∂MSE/∂z = {plots.fmt_number(values['mse_grad_logit'])}")
@@ -370,24 +360,24 @@ class _BinaryView(_View):
 
 
 def _binary_readout(v: dict) -> list:
-    return [("p", "p (predicted)", v["p"], ""), ("y", "y (true label)", v["y"], ""),
-            ("z", "z = logit(p)", v["z"], ""), ("bce", "BCE", v["bce"], "nats"),
-            ("mse", "MSE", v["mse"], "(prob.)²"), ("bce_grad_prob", "∂BCE/∂p", v["bce_grad_prob"], ""),
+    return [("q", "q (predicted)", v["q"], ""), ("y", "y (true label)", v["y"], ""),
+            ("z", "z = logit(q)", v["z"], ""), ("bce", "BCE", v["bce"], "nats"),
+            ("mse", "MSE", v["mse"], "(prob.)²"), ("bce_grad_prob", "∂BCE/∂q", v["bce_grad_prob"], ""),
             ("bce_grad_logit", "∂BCE/∂z", v["bce_grad_logit"], ""),
             ("mse_grad_logit", "∂MSE/∂z", v["mse_grad_logit"], "")]
 
 
-def binary_explorer(p: float = 0.3, y: int = 1) -> Explorer:
-    """Drag the predicted probability p of class 1 and flip the label y: BCE and MSE (nats) and their
-    gradients against p, with the current point marked. The "confidently wrong" picture: near the wrong
+def binary_explorer(q: float = 0.3, y: int = 1) -> Explorer:
+    """Drag the predicted probability q = σ(z) of class 1 and flip the label y: BCE (nats) and MSE and their
+    gradients against q, with the current point marked. The "confidently wrong" picture: near the wrong
     end BCE's logit gradient stays at ±1 while MSE's vanishes.
 
-    Controls ``p`` and ``y``; values ``bce``, ``mse``, ``bce_grad_prob``, ``bce_grad_logit``,
-    ``mse_grad_logit`` (and ``p``, ``y``, ``z``).
+    Controls ``q`` and ``y``; values ``bce``, ``mse``, ``bce_grad_prob`` (∂BCE/∂q), ``bce_grad_logit``,
+    ``mse_grad_logit`` (and ``q``, ``y``, ``z``).
     """
-    binary_values(p, y)  # validate the starting point
+    binary_values(q, y)  # validate the starting point
     controls = {
-        "p": _slider(float(np.clip(p, P_MIN, P_MAX)), P_MIN, P_MAX, 0.001, "p (predicted)", fmt=".3f",
+        "q": _slider(float(np.clip(q, Q_MIN, Q_MAX)), Q_MIN, Q_MAX, 0.001, "q (predicted)", fmt=".3f",
                      tooltip="predicted probability of class 1"),
         "y": widgets.ToggleButtons(options=[("y = 0", 0), ("y = 1", 1)], value=int(y), description="true label",
                                    style={"button_width": "60px"}),
@@ -396,9 +386,9 @@ def binary_explorer(p: float = 0.3, y: int = 1) -> Explorer:
                     title="Binary cross-entropy vs MSE: loss and gradient", name="binary")
 
 
-def binary_figure(p: float = 0.05, y: int = 1) -> Figure:
-    """The binary explorer's view at ``p`` and ``y`` (by default the confidently wrong p = 0.05, y = 1)."""
-    return _static_figure(_BinaryView, binary_values(p, y))
+def binary_figure(q: float = 0.05, y: int = 1) -> Figure:
+    """The binary explorer's view at ``q`` and ``y`` (by default the confidently wrong q = 0.05, y = 1)."""
+    return _static_figure(_BinaryView, binary_values(q, y))
 
 
 # ---------------------------------------------------------------- softmax explorer: logits, temperature, target
@@ -463,7 +453,7 @@ def softmax_explorer(num_classes: int = 4) -> Explorer:
     Controls ``z0``…, ``temperature`` and ``target``; values ``probs``, ``loss``, ``grad``
     (and ``logits``, ``temperature``, ``target``).
     """
-    n = _check_count(num_classes, "num_classes", 2, 10)
+    n = check_int(num_classes, "num_classes", low=2, high=10)
     z0 = _default_logits(n)
     controls: dict[str, widgets.Widget] = {
         f"z{i}": _slider(float(z0[i]), -10.0, 10.0, 0.1, f"z{i} (logit)", fmt=".1f",
@@ -486,32 +476,25 @@ def softmax_explorer(num_classes: int = 4) -> Explorer:
 def softmax_figure(logits=None, *, temperature: float = 1.0, target: int = 0, num_classes: int = 4) -> Figure:
     """The softmax explorer's view at the given logits, temperature and target."""
     if logits is None:
-        logits = _default_logits(_check_count(num_classes, "num_classes", 2, 10))
+        logits = _default_logits(check_int(num_classes, "num_classes", low=2, high=10))
     return _static_figure(_SoftmaxView, softmax_values(logits, temperature, target))
 
 
 # ---------------------------------------------------------------- loss family explorer
-LOSS_FAMILY = ("bce", "mse", "hinge", "focal", "weighted_bce", "label_smoothing")
-#: value key -> curve name in plots.BINARY_LOSSES
-LOSS_FAMILY_KEYS = {"cross_entropy": "bce", "mse": "mse", "hinge": "hinge", "focal": "focal",
-                    "weighted_bce": "weighted_bce", "smoothed_cross_entropy": "label_smoothing"}
+#: The losses the explorer compares: keys of binary_losses.BINARY_LOSSES (and of plots.LOSS_STYLES).
+LOSS_FAMILY = ("bce", "mse", "hinge", "focal", "weighted_bce", "smoothed_bce")
 
 
-def loss_family_values(p: float, gamma: float = 2.0, pos_weight: float = 3.0, label_smoothing: float = 0.1) -> dict:
-    """Each loss of the family (nats; hinge in margin units) when the true class gets probability ``p``.
-
-    The point is a two-class problem with logits [0, z], z = logit(p), and true class 1, so that
-    softmax gives the true class p = σ(z). Each value comes from course_utils.losses.
-    """
-    p = check_scalar(p, "p", low=0.0, high=1.0, low_open=True, high_open=True)
-    gamma = check_scalar(gamma, "gamma", low=0.0)
-    pos_weight = check_scalar(pos_weight, "pos_weight", low=0.0)
-    label_smoothing = check_scalar(label_smoothing, "label_smoothing", low=0.0, high=1.0)
-    params = {"gamma": gamma, "pos_weight": pos_weight, "label_smoothing": label_smoothing}
-    pa = np.array([p])
-    out = {"p": p, "z": float(np.log(p) - np.log1p(-p)), **params}
-    for key, name in LOSS_FAMILY_KEYS.items():
-        out[key] = float(plots.binary_curve(name, pa, 1, **params)[0])
+def loss_family_values(q: float, gamma: float = 2.0, pos_weight: float = 3.0, label_smoothing: float = 0.1) -> dict:
+    """Each loss of the family (nats; MSE in squared probability, hinge in margin units) for one example of
+    class 1 predicted with probability ``q`` = σ(z), from :data:`course_utils.binary_losses.BINARY_LOSSES`."""
+    q = check_scalar(q, "q", low=0.0, high=1.0, low_open=True, high_open=True)
+    params = binary_losses.check_params(gamma=gamma, pos_weight=pos_weight, label_smoothing=label_smoothing)
+    z = losses.logit(np.array([q]))
+    out = {"q": q, "z": float(z[0]), "gamma": params["gamma"], "pos_weight": params["pos_weight"],
+           "label_smoothing": params["label_smoothing"]}
+    for name in LOSS_FAMILY:
+        out[name] = float(binary_losses.binary_loss(name, z, 1.0, **params)[0])
     return out
 
 
@@ -520,11 +503,11 @@ class _LossFamilyView(_View):
 
     def draw(self, values: dict) -> None:
         ax = self.fig.subplots(1, 1)
-        self.curves = plots.BinaryCurvesArtists(ax, LOSS_FAMILY, 1, which="loss", p=values["p"],
+        self.curves = plots.BinaryCurvesArtists(ax, LOSS_FAMILY, 1, which="loss", q=values["q"],
                                                 params=self._params(values), ylim=(0, 5), legend_outside=True,
                                                 numbered_labels=not self.live)  # live: numbers in the readout
-        ax.set_xlabel("predicted probability of the true class, p")
-        ax.set_ylabel("loss (nats; hinge in margin units)")
+        ax.set_xlabel("predicted probability of the true class, q")
+        ax.set_ylabel("loss (nats; MSE, hinge in their units)")
         self.title = ax.set_title("")
         self.moving = self.curves.moving
         self.slow = self.curves.slow
@@ -534,44 +517,43 @@ class _LossFamilyView(_View):
         return {k: values[k] for k in ("gamma", "pos_weight", "label_smoothing")}
 
     def update(self, values: dict) -> bool:
-        self.slow_changed = self.curves.update(1, p=values["p"], params=self._params(values))
+        self.slow_changed = self.curves.update(1, q=values["q"], params=self._params(values))
         self.title.set_text("one example of the true class" if self.live else
-                            f"one example of the true class, predicted with p = {values['p']:.3g}")
+                            f"one example of the true class, predicted with q = {values['q']:.3g}")
         return False
 
 
 def _loss_family_readout(v: dict) -> list:
-    return [("cross_entropy", "cross-entropy", v["cross_entropy"], "nats"), ("mse", "MSE", v["mse"], ""),
-            ("hinge", "hinge", v["hinge"], ""), ("focal", f"focal (γ={v['gamma']:g})", v["focal"], "nats"),
+    return [("bce", "cross-entropy", v["bce"], "nats"), ("mse", "MSE", v["mse"], "(prob.)²"),
+            ("hinge", "hinge", v["hinge"], "margin units"), ("focal", f"focal (γ={v['gamma']:g})", v["focal"], "nats"),
             ("weighted_bce", f"weighted BCE (×{v['pos_weight']:g})", v["weighted_bce"], "nats"),
-            ("smoothed_cross_entropy", f"label smoothing (ε={v['label_smoothing']:g})",
-             v["smoothed_cross_entropy"], "nats")]
+            ("smoothed_bce", f"label smoothing (ε={v['label_smoothing']:g})", v["smoothed_bce"], "nats")]
 
 
 def loss_family_explorer() -> Explorer:
-    """Compare cross-entropy, MSE, hinge, focal (γ), weighted BCE (pos_weight) and label smoothing (ε)
-    as the probability given to the true class moves.
+    """Compare cross-entropy, MSE, hinge, focal (γ), weighted BCE (pos_weight) and label-smoothed BCE (ε)
+    as the probability q given to the true class moves.
 
-    Controls ``p``, ``gamma``, ``pos_weight``, ``label_smoothing``; values ``cross_entropy``, ``mse``,
-    ``hinge``, ``focal``, ``weighted_bce``, ``smoothed_cross_entropy`` (and the settings).
+    Controls ``q``, ``gamma``, ``pos_weight``, ``label_smoothing``; values ``bce``, ``mse``, ``hinge``,
+    ``focal``, ``weighted_bce``, ``smoothed_bce`` (the keys of binary_losses.BINARY_LOSSES) and the settings.
     """
     controls = {
-        "p": _slider(0.3, P_MIN, P_MAX, 0.001, "p (true class)", fmt=".3f",
+        "q": _slider(0.3, Q_MIN, Q_MAX, 0.001, "q (true class)", fmt=".3f",
                      tooltip="predicted probability of the true class"),
         "gamma": _slider(2.0, 0.0, 5.0, 0.1, "γ (focal)", fmt=".1f", tooltip="focusing parameter of focal loss"),
         "pos_weight": _slider(3.0, 0.0, 10.0, 0.1, "pos_weight", fmt=".1f",
                               tooltip="weight of the positive class in weighted BCE"),
         "label_smoothing": _slider(0.1, 0.0, 1.0, 0.01, "ε (smoothing)", fmt=".2f",
-                                   tooltip="label smoothing: target (1 - ε) one-hot + ε / C"),
+                                   tooltip="label smoothing: target (1 - ε) y + ε / 2"),
     }
     return Explorer(controls, loss_family_values, _LossFamilyView, _loss_family_readout,
                     title="A family of classification losses", name="loss-family")
 
 
-def loss_family_figure(p: float = 0.3, *, gamma: float = 2.0, pos_weight: float = 3.0,
+def loss_family_figure(q: float = 0.3, *, gamma: float = 2.0, pos_weight: float = 3.0,
                        label_smoothing: float = 0.1) -> Figure:
     """The loss family explorer's view at the given settings."""
-    return _static_figure(_LossFamilyView, loss_family_values(p, gamma, pos_weight, label_smoothing))
+    return _static_figure(_LossFamilyView, loss_family_values(q, gamma, pos_weight, label_smoothing))
 
 
 # --- calibration ---
@@ -593,16 +575,17 @@ class _ReliabilityView(_View):
 
 def _temperature_compute(logits, targets):
     """``compute(temperature, n_bins)`` over validated logits: calibration's own metrics, and the bins."""
-    from . import calibration
-
-    z, y = calibration._logits_targets(logits, targets)  # validated once, at the door
+    z, y = calibration.as_logits_targets(logits, targets)  # validated once, at the door
     at_one: dict[int, dict] = {}  # the metrics at T = 1, by number of bins
+
+    def _metrics_at(t: float, n_bins: int):
+        return calibration.calibration_metrics_and_bins(calibration.apply_temperature(z, t), y, n_bins)
 
     def compute(temperature: float, n_bins: int, **_) -> dict:
         t, n_bins = float(temperature), int(n_bins)
-        metrics, bins = calibration._metrics(calibration._scaled_probs(z, t), y, n_bins)
+        metrics, bins = _metrics_at(t, n_bins)
         if n_bins not in at_one:
-            at_one[n_bins] = calibration._metrics(calibration._scaled_probs(z, 1.0), y, n_bins)[0]
+            at_one[n_bins] = _metrics_at(1.0, n_bins)[0]
         return {**metrics, "temperature": t, "n_bins": n_bins, "bins": bins,
                 "ece_at_1": at_one[n_bins]["ece"], "nll_at_1": at_one[n_bins]["nll"], "n": len(y)}
 
@@ -644,12 +627,10 @@ def temperature_explorer(logits, targets, *, temperature: float = 1.0, n_bins: i
     ``fitted_temperature``) ``fit``. Values ``ece``, ``mce``, ``nll``, ``brier``, ``accuracy``,
     ``temperature``, ``n_bins`` (and ``bins``, ``ece_at_1``, ``nll_at_1``, ``n``).
     """
-    from . import calibration
-
-    t = calibration._check_temperature(temperature)
-    n_bins = calibration._check_n_bins(n_bins)
+    t = calibration.check_temperature(temperature)
+    n_bins = calibration.check_n_bins(n_bins)
     if fitted_temperature is not None:
-        fitted_temperature = calibration._check_temperature(fitted_temperature)
+        fitted_temperature = calibration.check_temperature(fitted_temperature)
     compute = _temperature_compute(logits, targets)
     controls = {
         "temperature": widgets.FloatLogSlider(
@@ -665,8 +646,6 @@ def temperature_explorer(logits, targets, *, temperature: float = 1.0, n_bins: i
 
 def reliability_figure(logits, targets, *, temperature: float = 1.0, n_bins: int = 15) -> Figure:
     """The temperature explorer's view at one temperature: the static twin."""
-    from . import calibration
-
-    t = calibration._check_temperature(temperature)
-    n_bins = calibration._check_n_bins(n_bins)
+    t = calibration.check_temperature(temperature)
+    n_bins = calibration.check_n_bins(n_bins)
     return _static_figure(_ReliabilityView, _temperature_compute(logits, targets)(t, n_bins))

@@ -1,0 +1,139 @@
+"""Fitting q to p: which way KL points decides what the fit looks like (notebook 02).
+
+- **A Gaussian q fitted to a bimodal p**: forward KL(p || q) covers both modes, reverse KL(q || p) seeks one.
+- **Which way does cross-entropy move?** H(p, q) along a path of q from uniform to p and on to
+  near-certainty on p's mode: lowest at q = p.
+
+KL and cross-entropy in bits. Reference: Bishop (2006), *Pattern Recognition and Machine Learning*, §10.1.2
+(figure 10.3, the two directions of KL).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from . import info
+from ._validate import as_1d_distribution, as_float, check_int, check_scalar
+from .plots import COLORS, new_axes
+
+__all__ = ["grid_gaussian", "grid_bimodal", "GaussianFit", "fit_gaussian_kl", "cross_entropy_path",
+           "plot_gaussian_fits", "plot_cross_entropy_path"]
+
+
+def _grid(x) -> np.ndarray:
+    x = as_float(x, "x", min_ndim=1)
+    if x.ndim != 1 or x.size < 3 or not np.all(np.diff(x) > 0):
+        raise ValueError("x must be an increasing 1-D grid of at least 3 points")
+    return x
+
+
+def grid_gaussian(x, mu: float, sigma: float) -> np.ndarray:
+    """A Gaussian N(mu, sigma²) discretised on the grid x: a distribution (sums to 1) over the grid points."""
+    x = _grid(x)
+    mu = check_scalar(mu, "mu")
+    sigma = check_scalar(sigma, "sigma", low=0.0, low_open=True)
+    logd = -0.5 * ((x - mu) / sigma) ** 2
+    d = np.exp(logd - logd.max())
+    return d / d.sum()
+
+
+def grid_bimodal(x, *, mu1: float = -2.5, mu2: float = 2.5, sigma: float = 0.7, weight: float = 0.5) -> np.ndarray:
+    """A mixture of two Gaussians, weight·N(mu1, σ²) + (1 - weight)·N(mu2, σ²), discretised on x."""
+    weight = check_scalar(weight, "weight", low=0.0, high=1.0)
+    mix = weight * grid_gaussian(x, mu1, sigma) + (1 - weight) * grid_gaussian(x, mu2, sigma)
+    return mix / mix.sum()
+
+
+class GaussianFit(NamedTuple):
+    """The Gaussian q = N(mu, sigma²) that minimises one direction of KL to p, and that KL in bits."""
+
+    direction: str
+    mu: float
+    sigma: float
+    kl_bits: float
+    q: np.ndarray
+
+
+def fit_gaussian_kl(x, p, *, direction: str = "forward", mus=None, sigmas=None) -> GaussianFit:
+    """Fit a Gaussian q to a distribution p on the grid x by minimising KL, by search over (mu, sigma).
+
+    ``direction="forward"`` minimises KL(p || q) (the cross-entropy direction; q must cover every place p
+    has mass: *mode-covering*); ``"reverse"`` minimises KL(q || p) (q is punished for mass where p has
+    little: *mode-seeking*). For forward KL the exact answer is moment matching (mean and variance of p);
+    the grid search finds it up to the search step.
+    """
+    x = _grid(x)
+    p = as_1d_distribution(p, "p")
+    if p.shape != x.shape:
+        raise ValueError(f"p must have one entry per grid point ({x.size}; got {p.size})")
+    if direction not in ("forward", "reverse"):
+        raise ValueError(f"direction must be 'forward' or 'reverse' (got {direction!r})")
+    span = x[-1] - x[0]
+    mus = np.linspace(x[0], x[-1], 121) if mus is None else as_float(mus, "mus", min_ndim=1)
+    sigmas = np.geomspace(span / 200, span / 2, 80) if sigmas is None else as_float(sigmas, "sigmas", min_ndim=1)
+    if sigmas.min() <= 0:
+        raise ValueError("sigmas must be > 0")
+    # every candidate q at once: shape (len(mus), len(sigmas), len(x))
+    logq = -0.5 * ((x[None, None, :] - mus[:, None, None]) / sigmas[None, :, None]) ** 2
+    logq -= logq.max(axis=-1, keepdims=True)
+    logq -= np.log(np.exp(logq).sum(axis=-1, keepdims=True))
+    q = np.exp(logq)
+    with np.errstate(divide="ignore"):
+        logp = np.log(p)
+    if direction == "forward":
+        kl = np.sum(np.where(p > 0, p * (logp - logq), 0.0), axis=-1)
+    else:
+        kl = np.sum(np.where(q > 0, q * (logq - logp), 0.0), axis=-1)
+    i, j = np.unravel_index(np.argmin(kl), kl.shape)
+    best = q[i, j] / q[i, j].sum()
+    kl_bits = info.kl_divergence(p, best) if direction == "forward" else info.kl_divergence(best, p)
+    return GaussianFit(direction, float(mus[i]), float(sigmas[j]), float(kl_bits), best)
+
+
+def cross_entropy_path(p, *, steps: int = 101, certainty: float = 0.999) -> tuple[np.ndarray, np.ndarray]:
+    """H(p, q) in bits along a path of q: for t in [0, 1], q = (1 - t) · uniform + t · p; for t in [1, 2],
+    q = (2 - t) · p + (t - 1) · e, where e puts ``certainty`` on p's most likely outcome and spreads the
+    rest evenly. Returns (t, H(p, q)), 2 · steps - 1 points; H is smallest at t = 1, where q = p."""
+    p = as_1d_distribution(p, "p")
+    steps = check_int(steps, "steps", low=2)
+    certainty = check_scalar(certainty, "certainty", low=0.0, high=1.0, low_open=True, high_open=True)
+    k = p.size
+    if k < 2:
+        raise ValueError(f"p must have at least 2 outcomes (got {k})")
+    e = np.full(k, (1 - certainty) / (k - 1))
+    e[np.argmax(p)] = certainty
+    t = np.linspace(0.0, 1.0, steps)[:, None]
+    q = np.concatenate([(1 - t) * np.full(k, 1 / k) + t * p, ((1 - t) * p + t * e)[1:]])
+    return np.concatenate([t[:, 0], 1 + t[1:, 0]]), info.cross_entropy(np.broadcast_to(p, q.shape), q)
+
+
+def plot_gaussian_fits(x, p, fits, *, ax=None):
+    """The bimodal p and the Gaussians fitted by forward and reverse KL, as densities on the grid."""
+    ax = new_axes(ax, figsize=(7.0, 3.8))
+    x = _grid(x)
+    dx = np.diff(x).mean()
+    ax.fill_between(x, np.asarray(p) / dx, color=COLORS["true"], alpha=0.3, label="p (true, bimodal)")
+    styles = {"forward": (COLORS["pred"], "-"), "reverse": (COLORS["other"], "--")}
+    for fit in fits:
+        color, ls = styles[fit.direction]
+        name = "KL(p‖q)" if fit.direction == "forward" else "KL(q‖p)"
+        ax.plot(x, fit.q / dx, color=color, ls=ls,
+                label=f"q minimising {name}: μ = {fit.mu:.2f}, σ = {fit.sigma:.2f}")
+    ax.set(xlabel="x", ylabel="density")
+    ax.legend(loc="upper left", fontsize="small")
+    return ax
+
+
+def plot_cross_entropy_path(p, *, ax=None):
+    """H(p, q) in bits along ``cross_entropy_path``: falling from the uniform q to q = p, where it reaches
+    the entropy H(p), then rising as q grows over-confident on p's mode."""
+    ax = new_axes(ax, figsize=(6.4, 3.6))
+    t, ce = cross_entropy_path(p)
+    ax.plot(t, ce, color=COLORS["loss"], label="H(p, q)")
+    ax.axhline(info.entropy(p), color=COLORS["true"], ls="--", label="H(p): reached at q = p")
+    ax.set(xticks=[0, 1, 2], xticklabels=["uniform", "q = p", "near-certain\non the mode"],
+           xlabel="q along the path", ylabel="cross-entropy (bits)")
+    ax.legend()
+    return ax
