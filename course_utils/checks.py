@@ -19,6 +19,16 @@ import numpy as np
 
 from . import grads, info, losses  # noqa: F401 - the sections below compute expected values with them
 
+__all__ = ["CHECKS", "Case", "CheckResult", "register", "run_cases", "show_code", "show_solution",
+           "check_binary_entropy", "check_surprisal_bits", "check_entropy_bits", "check_average_code_length",
+           "check_cross_entropy_bits", "check_kl_divergence_bits", "check_mean_nll_nats", "check_bce_from_probs",
+           "check_bce_from_logits", "check_logistic_regression_grad", "check_softmax_stable",
+           "check_cross_entropy_from_logits", "check_soft_target_cross_entropy", "check_grad_bce_wrt_logit",
+           "check_grad_mse_wrt_logit", "check_grad_softmax_ce", "check_binary_hinge", "check_binary_focal_loss",
+           "check_smooth_labels", "check_weighted_mean_ce", "check_uniform_guess_loss", "check_flip_batch",
+           "check_per_class_accuracy", "check_confident_mistakes", "check_ece", "check_brier",
+           "check_best_temperature"]
+
 #: name of a reference solution -> its check function
 CHECKS: dict[str, Callable[[Callable], CheckResult]] = {}
 
@@ -123,6 +133,18 @@ def run_cases(name: str, fn: Callable, cases: list[Case], *, verbose: bool = Tru
     return result
 
 
+def show_code(fn: Callable) -> None:
+    """Print the source of a course_utils function (or class), so that the code behind a one-line demo is one
+    call away from being read: ``show_code(training_race)``."""
+    if not (inspect.isfunction(fn) or inspect.isclass(fn) or inspect.ismethod(fn)):
+        raise TypeError(f"fn must be a function or class of course_utils (got {type(fn).__name__})")
+    module = getattr(fn, "__module__", "") or ""
+    if not module.startswith("course_utils"):
+        raise ValueError(f"fn must come from course_utils (got one from {module or 'nowhere'!r})")
+    print(f"# {module}.{fn.__qualname__}")
+    print(inspect.getsource(fn))
+
+
 def show_solution(name: str) -> None:
     """Print the reference solution of the exercise ``name``."""
     from . import solutions
@@ -164,13 +186,13 @@ def check_entropy_bits(fn: Callable) -> CheckResult:
 @register("average_code_length")
 def check_average_code_length(fn: Callable) -> CheckResult:
     """Exercise: the expected bits per symbol sum_i p_i l_i of a code with lengths l for a source p."""
-    from . import coding
+    from . import source_coding
 
     ps = [[0.5, 0.25, 0.125, 0.125], [0.6, 0.3, 0.1], [0.25, 0.25, 0.25, 0.25]]
     cases = []
     for p in ps:
-        lengths = coding.code_lengths(coding.huffman_code(p))
-        cases.append(Case((np.array(p), lengths), coding.average_code_length(p, lengths),
+        lengths = source_coding.code_lengths(source_coding.huffman_code(p))
+        cases.append(Case((np.array(p), lengths), source_coding.average_code_length(p, lengths),
                           label=f"p = {p}, lengths = {lengths.tolist()}"))
     return run_cases("average_code_length", fn, cases)
 
@@ -240,11 +262,11 @@ def _same_grads(got, expected) -> bool:
 @register("logistic_regression_grad")
 def check_logistic_regression_grad(fn: Callable) -> CheckResult:
     """Exercise: the gradient (grad_w, grad_b) of the mean BCE of sigmoid(x @ w + b) against labels y."""
-    from . import toy
+    from . import logistic
 
     cases = []
     for n, w, b in [(5, [0.0, 0.0], 0.0), (20, [1.0, -2.0], 0.5), (50, [-3.0, 0.5], -1.0)]:
-        x, y = toy.make_blobs(n, seed=n)
+        x, y = logistic.make_blobs(n, seed=n)
         w = np.array(w)
         g = grads.bce_grad_logit(x @ w + b, y)
         expected = (x.T @ g / n, float(g.mean()))
@@ -317,10 +339,8 @@ def check_grad_softmax_ce(fn: Callable) -> CheckResult:
 @register("binary_hinge")
 def check_binary_hinge(fn: Callable) -> CheckResult:
     """Exercise: the mean binary hinge loss max(0, 1 - y·s) for scores s and labels y in {-1, +1}."""
-    from . import experiments
-
     inputs = [([2.0], [1.0]), ([0.5], [1.0]), ([0.5, -3.0, 1.0], [-1.0, -1.0, 1.0]), ([-4.0, 0.0], [1.0, -1.0])]
-    cases = [Case((np.array(s), np.array(y)), experiments.binary_hinge_loss(s, y), label=f"s = {s}, y = {y}")
+    cases = [Case((np.array(s), np.array(y)), losses.binary_hinge_loss(s, y), label=f"s = {s}, y = {y}")
              for s, y in inputs]
     return run_cases("binary_hinge", fn, cases)
 
@@ -338,10 +358,10 @@ def check_binary_focal_loss(fn: Callable) -> CheckResult:
 @register("smooth_labels")
 def check_smooth_labels(fn: Callable) -> CheckResult:
     """Exercise: label smoothing, class indices -> (N, K) targets (1 - ε) · one-hot + ε / K."""
-    from . import experiments
+    from . import soft_targets
 
     inputs = [([0], 3, 0.1), ([2, 0, 1], 3, 0.2), ([1, 1], 10, 0.0), ([4], 5, 1.0)]
-    cases = [Case((np.array(y), k, e), experiments.smoothed_targets(y, k, e), label=f"y = {y}, K = {k}, ε = {e}")
+    cases = [Case((np.array(y), k, e), soft_targets.smoothed_targets(y, k, e), label=f"y = {y}, K = {k}, ε = {e}")
              for y, k, e in inputs]
     return run_cases("smooth_labels", fn, cases)
 

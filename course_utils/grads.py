@@ -22,6 +22,9 @@ from ._validate import (
     is_prob_targets,
 )
 
+__all__ = ["BCE_GRAD_EPS", "bce_grad_prob", "bce_grad_logit", "mse_grad_logit", "cce_grad_logits",
+           "focal_grad_logit"]
+
 #: PyTorch's floor on p(1 - p) in the backward pass of binary_cross_entropy.
 BCE_GRAD_EPS = 1e-12
 

@@ -11,6 +11,8 @@ import numpy as np
 
 from ._validate import as_distribution, as_probs, check_base, check_same_shape
 
+__all__ = ["surprisal", "entropy", "cross_entropy", "kl_divergence", "binary_entropy"]
+
 
 def _out(x: np.ndarray) -> np.ndarray | np.float64:
     """0-d results as a NumPy float, others as arrays."""

@@ -31,6 +31,10 @@ from ._validate import (
     reduce,
 )
 
+__all__ = ["LOG_CLAMP", "logit", "one_hot", "sigmoid", "softmax", "log_softmax", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits", "nll_loss", "categorical_cross_entropy", "mse_loss",
+           "binary_hinge_loss", "multiclass_hinge_loss", "sigmoid_focal_loss", "focal_loss"]
+
 #: torch.nn.functional.binary_cross_entropy clamps each log at -100, so one loss term is at most 100 nats.
 LOG_CLAMP = -100.0
 

@@ -13,8 +13,14 @@ from collections.abc import Mapping, Sequence
 import matplotlib as mpl
 import numpy as np
 
-from . import binary_losses, grads, losses
-from ._validate import as_binary_labels, as_float, as_probs, check_int, check_scalar
+from . import binary_losses, grads, logistic, losses
+from ._validate import as_binary_labels, as_binary_xy, as_float, as_probs, check_int, check_scalar
+
+__all__ = ["COLORS", "UNIT_LABELS", "use_style", "new_axes", "fmt_number", "nice_limit", "fit_limit",
+           "DistributionBarsArtists", "CrossEntropyStackArtists", "LOSS_STYLES", "GRAD_STYLES", "binary_curve",
+           "BinaryCurvesArtists", "plot_loss_vs_prob", "plot_grad_vs_prob", "BarsArtists", "ReliabilityArtists",
+           "plot_reliability_diagram", "plot_loss_histogram", "plot_fit_history",
+           "plot_decision_boundary"]
 
 #: Okabe–Ito palette, each colour with one fixed meaning across the course.
 COLORS = {
@@ -565,3 +571,29 @@ def plot_fit_history(history, axes=None, *, steps_per_epoch: int | None = None):
     ax_loss.legend(loc="upper right", fontsize="small")
     ax_acc.legend(loc="lower right", fontsize="small")
     return axes
+
+
+# ---------------------------------------------------------------- logistic regression on toy data
+def plot_decision_boundary(x, y, result, *, ax=None, levels: int = 11):
+    """Scatter the two classes, shade P(y = 1 | x) and draw the decision boundary p = 0.5. Returns the Axes."""
+    from matplotlib.colors import LinearSegmentedColormap
+
+    x, yf = as_binary_xy(x, y)
+    if not isinstance(result, logistic.TrainResult):
+        raise TypeError(f"result must be a TrainResult (got {type(result).__name__})")
+    ax = new_axes(ax, figsize=(5.2, 4.4))
+    pad = 1.0
+    (x0, y0), (x1, y1) = x.min(axis=0) - pad, x.max(axis=0) + pad
+    gx, gy = np.meshgrid(np.linspace(x0, x1, 200), np.linspace(y0, y1, 200))
+    probs = result.predict_proba(np.column_stack([gx.ravel(), gy.ravel()])).reshape(gx.shape)
+    cmap = LinearSegmentedColormap.from_list("course", [COLORS["true"], "#ffffff", COLORS["pred"]])
+    shade = ax.contourf(gx, gy, probs, levels=np.linspace(0, 1, levels), cmap=cmap, alpha=0.35)
+    ax.contour(gx, gy, probs, levels=[0.5], colors=COLORS["black"], linewidths=1.5)
+    for label, color, marker in ((0, COLORS["true"], "o"), (1, COLORS["pred"], "^")):
+        sel = yf == label
+        ax.scatter(x[sel, 0], x[sel, 1], s=18, color=color, marker=marker, edgecolor="white", linewidth=0.4,
+                   label=f"y = {label}")
+    ax.set(xlabel="$x_1$", ylabel="$x_2$", xlim=(x0, x1), ylim=(y0, y1), aspect="equal")
+    ax.figure.colorbar(shade, ax=ax, label="P(y = 1 | x)", shrink=0.8)
+    ax.legend(loc="upper left")
+    return ax

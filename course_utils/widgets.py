@@ -30,6 +30,12 @@ from matplotlib.figure import Figure
 from . import binary_losses, calibration, grads, info, losses, plots
 from ._validate import as_binary_labels, check_int, check_scalar
 
+__all__ = ["LIVE_DPI", "PNG_COMPRESS_LEVEL", "png_bytes", "Explorer", "UNITS", "distribution_values",
+           "distribution_explorer", "distribution_figure", "binary_values", "binary_explorer", "binary_figure",
+           "softmax_values", "softmax_explorer", "softmax_figure", "LOSS_FAMILY", "loss_family_values",
+           "loss_family_explorer", "loss_family_figure", "TemperatureExplorer", "temperature_explorer",
+           "reliability_figure"]
+
 #: Resolution of the live PNG; 100 dpi keeps a redraw (blit + PNG encoding) near 10 ms.
 LIVE_DPI = 100
 #: zlib level for the live PNG: 1 is several times faster than the default and barely larger.
