@@ -11,6 +11,8 @@ import random
 
 __version__ = "0.1.0"
 
+__all__ = ["FAST", "pick_device", "seed_everything", "setup"]
+
 
 def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}

@@ -53,22 +53,23 @@ def fit_soft_target(target, *, steps: int = 300, lr: float = 1.0, logits0=None) 
     return SoftTargetFit(t, q, trace, h, float(info.kl_divergence(t, q, base=np.e)))
 
 
-def smoothed_targets(targets, num_classes: int, epsilon: float) -> np.ndarray:
+def smoothed_targets(targets, num_classes: int, label_smoothing: float) -> np.ndarray:
     """Label smoothing: class indices -> (1 - ε) · one-hot + ε / K, shape (..., K). The true class gets 1 - ε + ε/K."""
     k = check_int(num_classes, "num_classes", low=2)
-    eps = check_scalar(epsilon, "epsilon", low=0.0, high=1.0)
+    eps = check_scalar(label_smoothing, "label_smoothing", low=0.0, high=1.0)
     y = as_class_indices(targets, "targets", k)
     return (1 - eps) * losses.one_hot(y, k) + eps / k
 
 
-def label_smoothing_gap(num_classes: int = 10, epsilon: float = 0.1, *, steps: int = 2000, lr: float = 1.0) -> dict:
+def label_smoothing_gap(num_classes: int = 10, label_smoothing: float = 0.1, *, steps: int = 2000,
+                        lr: float = 1.0) -> dict:
     """Gradient descent on one logit vector towards class 0, with and without label smoothing ε.
 
     Returns the gap z_0 - max_{j>0} z_j after each step for both, and the predicted optimum of the smoothed
     loss, log(1 + K (1 - ε) / ε): finite, where the one-hot target's optimum is at infinity.
     """
     k = check_int(num_classes, "num_classes", low=2)
-    eps = check_scalar(epsilon, "epsilon", low=0.0, high=1.0, low_open=True)
+    eps = check_scalar(label_smoothing, "label_smoothing", low=0.0, high=1.0, low_open=True)
     steps = check_int(steps, "steps")
     lr = check_scalar(lr, "lr", low=0.0, low_open=True)
     gaps = {}
@@ -84,7 +85,7 @@ def label_smoothing_gap(num_classes: int = 10, epsilon: float = 0.1, *, steps: i
             "optimal_top_prob": float(1 - eps + eps / k)}
 
 
-def plot_label_smoothing_gap(result: dict, *, epsilon: float | None = None, ax=None):
+def plot_label_smoothing_gap(result: dict, *, label_smoothing: float | None = None, ax=None):
     """The logit gap against the step, one-hot vs smoothed targets (from :func:`label_smoothing_gap`), with the
     smoothed optimum marked. Returns the Axes."""
     if not isinstance(result, dict) or not {"one_hot", "smoothed", "optimal_gap"} <= set(result):
@@ -92,7 +93,7 @@ def plot_label_smoothing_gap(result: dict, *, epsilon: float | None = None, ax=N
     ax = new_axes(ax, figsize=(6.4, 3.8))
     steps = np.arange(result["one_hot"].size)
     ax.plot(steps, result["one_hot"], color=COLORS["loss"], label="one-hot target: grows forever")
-    lab = "smoothed target" + (f" (ε = {epsilon:g})" if epsilon is not None else "")
+    lab = "smoothed target" + (f" (ε = {label_smoothing:g})" if label_smoothing is not None else "")
     ax.plot(steps, result["smoothed"], color=COLORS["true"], ls="--", label=lab)
     ax.axhline(result["optimal_gap"], color=COLORS["neutral"], ls=":", label="log(1 + K(1 − ε)/ε)")
     ax.set(xlabel="gradient-descent step", ylabel="logit gap z_y − max z_other (nats)",

@@ -21,30 +21,30 @@ sys.path.insert(0, str(HERE.parent))
 import matplotlib  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 
-from course_utils import experiments, plots  # noqa: E402
+from course_utils import ce_vs_mse, plots  # noqa: E402
 from course_utils import widgets as W  # noqa: E402
 
 
 def _loss_and_grad():
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
-    plots.plot_loss_vs_prob(["bce", "mse"], 1, a, p=0.05, ylim=(0, 5))
-    plots.plot_grad_vs_prob(["bce", "mse"], 1, b, p=0.05)
+    plots.plot_loss_vs_prob(["bce", "mse"], 1, a, q=0.05, ylim=(0, 5))
+    plots.plot_grad_vs_prob(["bce", "mse"], 1, b, q=0.05)
     return fig
 
 
 def _training_race():
     # A real run, computed here: the same logistic regression trained with BCE and with MSE from a bad start.
-    return experiments.race_figure(experiments.training_race())
+    return ce_vs_mse.race_figure(ce_vs_mse.training_race())
 
 
 #: file stem -> function returning a Figure
 FIGURES = {
     "cross_entropy_decomposition": lambda: W.distribution_figure([0.5, 0.25, 0.125, 0.125], [0.25] * 4),
-    "binary_confidently_wrong": lambda: W.binary_figure(p=0.05, y=1),
+    "binary_confidently_wrong": lambda: W.binary_figure(q=0.05, y=1),
     "binary_loss_and_gradient": _loss_and_grad,
     "softmax_cold": lambda: W.softmax_figure([2.0, 1.0, 0.0, -1.0], temperature=0.5, target=1),
     "softmax_hot": lambda: W.softmax_figure([2.0, 1.0, 0.0, -1.0], temperature=3.0, target=1),
-    "loss_family": lambda: W.loss_family_figure(p=0.3, gamma=2.0, pos_weight=3.0, label_smoothing=0.1),
+    "loss_family": lambda: W.loss_family_figure(q=0.3, gamma=2.0, pos_weight=3.0, label_smoothing=0.1),
     "training_race_ce_vs_mse": _training_race,
 }
 

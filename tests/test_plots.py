@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from course_utils import grads, info, losses, plots, setup
+from course_utils import binary_losses, grads, losses, plots, setup
 
 
 @pytest.fixture(autouse=True)
@@ -45,40 +45,12 @@ def test_use_style_rejects_non_bool():
 
 
 # ---------------------------------------------------------------- plot functions
-def test_distribution_bars():
-    p, q = [0.5, 0.25, 0.25], [0.2, 0.3, 0.5]
-    ax = plots.plot_distribution_bars(p, q, labels=["a", "b", "c"])
-    assert ax.get_ylabel() == "probability"
-    heights = [b.get_height() for b in ax.patches]
-    assert np.allclose(heights, p + q)
-    assert [b.get_facecolor() for b in ax.patches][0] == mpl.colors.to_rgba(plots.COLORS["true"])
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "c"]
-
-
-def test_distribution_bars_uses_given_axes_and_validates():
-    fig, ax = plt.subplots()
-    assert plots.plot_distribution_bars([1.0, 0.0], ax=ax) is ax
-    with pytest.raises(ValueError, match="q must sum to 1"):
-        plots.plot_distribution_bars([0.5, 0.5], [0.5, 0.6])
-    with pytest.raises(ValueError, match="labels"):
-        plots.plot_distribution_bars([0.5, 0.5], labels=["x"])
-
-
-@pytest.mark.parametrize("base, unit", [(2, "bits"), (np.e, "nats")])
-def test_cross_entropy_decomposition(base, unit):
-    p, q = [0.5, 0.25, 0.25], [0.25, 0.25, 0.5]
-    ax = plots.plot_cross_entropy_decomposition(p, q, base=base)
-    assert ax.get_ylabel() == unit
-    h_bar, kl_bar = ax.patches[:2]
-    assert h_bar.get_height() == pytest.approx(info.entropy(p, base=base))
-    assert kl_bar.get_height() == pytest.approx(info.kl_divergence(p, q, base=base))
-    assert kl_bar.get_y() + kl_bar.get_height() == pytest.approx(info.cross_entropy(p, q, base=base))
 
 
 @pytest.mark.parametrize("y", [0, 1])
 def test_loss_vs_prob_curves_come_from_losses(y):
-    names = list(plots.BINARY_LOSSES)
-    ax = plots.plot_loss_vs_prob(names, y, p=0.2, gamma=1.5, pos_weight=2.0, label_smoothing=0.2)
+    names = list(plots.LOSS_STYLES)
+    ax = plots.plot_loss_vs_prob(names, y, q=0.2, gamma=1.5, pos_weight=2.0, label_smoothing=0.2)
     assert ax.get_ylabel() == "loss (nats)" and "probability" in ax.get_xlabel()
     lines = {ln.get_label(): ln for ln in ax.get_lines() if not ln.get_label().startswith("_")}
     bce = lines["cross-entropy (BCE)"]
@@ -88,11 +60,14 @@ def test_loss_vs_prob_curves_come_from_losses(y):
     z = np.log(p / (1 - p))
     assert np.allclose(focal.get_ydata(), losses.sigmoid_focal_loss(z, np.full_like(p, y), alpha=-1, gamma=1.5,
                                                                     reduction="none"))
-    assert "weighted BCE (pos_weight = 2)" in lines and "label smoothing (ε = 0.2)" in lines
+    assert "weighted BCE (pos_weight = 2)" in lines and "label-smoothed BCE (ε = 0.2)" in lines
+    assert set(plots.LOSS_STYLES) == set(binary_losses.BINARY_LOSSES)  # one table, the views only add style
+    styles = [(c, ls) for _, c, ls in plots.LOSS_STYLES.values()]
+    assert len(set(map(str, styles))) == len(styles), "each loss needs its own colour and line style"
 
 
 def test_grad_vs_prob_curves_come_from_grads():
-    ax = plots.plot_grad_vs_prob(["bce", "mse"], 1, p=0.01)
+    ax = plots.plot_grad_vs_prob(["bce", "mse"], 1, q=0.01)
     lines = [ln for ln in ax.get_lines() if not ln.get_label().startswith("_")]
     p = lines[0].get_xdata()
     z = np.log(p / (1 - p))
@@ -106,53 +81,10 @@ def test_binary_curve_rejects_bad_names_and_labels():
         plots.plot_loss_vs_prob(["nope"])
     with pytest.raises(ValueError, match="y must be"):
         plots.plot_loss_vs_prob(["bce"], y=2)
-    with pytest.raises(ValueError, match="p must"):
-        plots.plot_loss_vs_prob(["bce"], p=1.0)
+    with pytest.raises(ValueError, match="q must"):
+        plots.plot_loss_vs_prob(["bce"], q=1.0)
     with pytest.raises(ValueError, match="strictly"):
         plots.binary_curve("bce", [0.0, 0.5], 1)
-
-
-def test_softmax_bars():
-    z = [2.0, 1.0, -1.0]
-    ax = plots.plot_softmax_bars(z, temperature=2.0, target=1)
-    heights = [b.get_height() for b in ax.patches]
-    assert np.allclose(heights, losses.softmax(np.array(z) / 2.0))
-    assert ax.get_ylabel() == "probability"
-    assert ax.patches[1].get_linewidth() > 0 and ax.patches[0].get_linewidth() == 0  # target outlined
-    with pytest.raises(ValueError, match="temperature"):
-        plots.plot_softmax_bars(z, temperature=0)
-    with pytest.raises(ValueError, match="target"):
-        plots.plot_softmax_bars(z, target=3)
-
-
-@pytest.mark.parametrize(
-    "history",
-    [
-        {"train_loss": [2.0, 1.5, 1.2], "val_loss": [2.1, 1.7, 1.6], "val_acc": [0.3, 0.45, 0.5]},
-        [{"epoch": 1, "loss": 2.0, "accuracy": 30.0}, {"epoch": 2, "loss": 1.5, "accuracy": 45.0}],
-    ],
-)
-def test_training_curve(history):
-    ax = plots.plot_training_curve(history)
-    assert ax.get_ylabel() == "loss (nats)" and ax.get_xlabel() == "epoch"
-    acc = ax.accuracy_axes
-    assert acc is not None and "accuracy" in acc.get_ylabel()
-    loss_line = ax.get_lines()[0]
-    assert loss_line.get_xdata()[0] == 1  # epochs count from 1
-    first = history["train_loss"] if isinstance(history, dict) else [r["loss"] for r in history]
-    assert np.allclose(loss_line.get_ydata(), first)
-
-
-def test_training_curve_from_an_object_with_history():
-    class Result:
-        history = {"loss": [1.0, 0.5]}
-
-    ax = plots.plot_training_curve(Result())
-    assert ax.accuracy_axes is None
-    with pytest.raises(ValueError, match="loss"):
-        plots.plot_training_curve({"lr": [0.1, 0.01]})
-    with pytest.raises(TypeError):
-        plots.plot_training_curve(42)
 
 
 def test_fmt_number():

@@ -9,7 +9,7 @@ import pytest
 from matplotlib.figure import Figure
 from PIL import Image
 
-from course_utils import grads, info, losses
+from course_utils import binary_losses, grads, info, losses
 from course_utils import widgets as W
 
 RTOL, ATOL = 1e-12, 1e-12
@@ -81,38 +81,38 @@ def binary():
 
 
 def test_binary_controls_and_values_keys(binary):
-    assert set(binary.controls) == {"p", "y"}
+    assert set(binary.controls) == {"q", "y"}  # q, the prediction; q is reserved for the true distribution
     assert {"bce", "mse", "bce_grad_prob", "bce_grad_logit", "mse_grad_logit"} <= set(binary.values)
 
 
 @pytest.mark.parametrize("y", [0, 1])
-@pytest.mark.parametrize("p", [0.001, 0.01, 0.3, 0.5, 0.9, 0.999])  # both ends: confidently right and wrong
-def test_binary_values_match_losses_and_grads(binary, p, y):
-    set_controls(binary, p=p, y=y)
+@pytest.mark.parametrize("q", [0.001, 0.01, 0.3, 0.5, 0.9, 0.999])  # both ends: confidently right and wrong
+def test_binary_values_match_losses_and_grads(binary, q, y):
+    set_controls(binary, q=q, y=y)
     v = binary.values
-    assert v["p"] == p and v["y"] == y
-    pa, ya = np.array([p]), np.array([float(y)])
-    z = np.log(p / (1 - p))
-    assert close(losses.sigmoid(v["z"]), p)
+    assert v["q"] == q and v["y"] == y
+    pa, ya = np.array([q]), np.array([float(y)])
+    z = np.log(q / (1 - q))
+    assert close(losses.sigmoid(v["z"]), q)
     assert close(v["bce"], losses.binary_cross_entropy(pa, ya))
     assert close(v["mse"], losses.mse_loss(pa, ya))
     assert close(v["bce_grad_prob"], grads.bce_grad_prob(pa, ya))
     assert np.isclose(v["bce_grad_logit"], grads.bce_grad_logit(np.array([z]), ya)[0], rtol=1e-9, atol=1e-12)
     assert np.isclose(v["mse_grad_logit"], grads.mse_grad_logit(np.array([z]), ya)[0], rtol=1e-9, atol=1e-12)
-    # the logit gradient of BCE equals the logit chain rule of the probability gradient: dBCE/dz = dBCE/dp · p(1-p)
-    assert np.isclose(v["bce_grad_logit"], v["bce_grad_prob"] * p * (1 - p), rtol=1e-9)
+    # the logit gradient of BCE equals the logit chain rule of the probability gradient: dBCE/dz = dBCE/dp · q(1-q)
+    assert np.isclose(v["bce_grad_logit"], v["bce_grad_prob"] * q * (1 - q), rtol=1e-9)
 
 
 def test_binary_confidently_wrong_picture(binary):
-    """Near p = 0 with y = 1, BCE's logit gradient stays near -1 while MSE's vanishes."""
-    set_controls(binary, y=1, p=0.001)
+    """Near q = 0 with y = 1, BCE's logit gradient stays near -1 while MSE's vanishes."""
+    set_controls(binary, y=1, q=0.001)
     assert binary.values["bce_grad_logit"] == pytest.approx(-0.999)
     assert abs(binary.values["mse_grad_logit"]) < 0.002
     assert binary.values["bce"] == pytest.approx(-np.log(0.001))
 
 
 def test_binary_slider_stays_inside_open_interval(binary):
-    assert 0 < binary.controls["p"].min and binary.controls["p"].max < 1
+    assert 0 < binary.controls["q"].min and binary.controls["q"].max < 1
 
 
 # ---------------------------------------------------------------- softmax explorer
@@ -175,45 +175,46 @@ def family():
 
 
 def test_loss_family_controls_and_values_keys(family):
-    assert set(family.controls) == {"p", "gamma", "pos_weight", "label_smoothing"}
-    assert set(W.LOSS_FAMILY_KEYS) <= set(family.values)
+    assert set(family.controls) == {"q", "gamma", "pos_weight", "label_smoothing"}
+    assert set(binary_losses.BINARY_LOSSES) <= set(family.values)  # the family's keys, no translation
 
 
 @pytest.mark.parametrize(
-    ("p", "gamma", "pos_weight", "eps"),
+    ("q", "gamma", "pos_weight", "eps"),
     [(0.3, 2.0, 3.0, 0.1), (0.001, 0.0, 1.0, 0.0), (0.999, 5.0, 10.0, 1.0), (0.5, 0.5, 0.0, 0.3)],
 )
-def test_loss_family_values_match_losses(family, p, gamma, pos_weight, eps):
-    set_controls(family, p=p, gamma=gamma, pos_weight=pos_weight, label_smoothing=eps)
+def test_loss_family_values_match_losses(family, q, gamma, pos_weight, eps):
+    set_controls(family, q=q, gamma=gamma, pos_weight=pos_weight, label_smoothing=eps)
     v = family.values
-    z = np.log(p) - np.log1p(-p)
-    two = np.array([[0.0, z]])  # two-class logits whose softmax gives the true class 1 probability p
+    z = np.log(q) - np.log1p(-q)
+    two = np.array([[0.0, z]])  # two-class logits whose softmax gives the true class 1 probability q
     one = np.array([1])
-    assert close(losses.softmax(two)[0, 1], p)
-    assert close(v["cross_entropy"], losses.binary_cross_entropy(np.array([p]), np.array([1.0])))
-    assert close(v["cross_entropy"], losses.categorical_cross_entropy(two, one))
-    assert close(v["mse"], losses.mse_loss(np.array([p]), np.array([1.0])))
-    assert close(v["hinge"], losses.multiclass_hinge_loss(two, one))
+    assert close(losses.softmax(two)[0, 1], q)
+    assert close(v["bce"], losses.binary_cross_entropy(np.array([q]), np.array([1.0])))
+    assert close(v["bce"], losses.categorical_cross_entropy(two, one))
+    assert close(v["mse"], losses.mse_loss(np.array([q]), np.array([1.0])))
+    assert close(v["hinge"], losses.binary_hinge_loss(np.array([z]), np.array([1.0])))  # = 2 × multi_margin on [0, z]
+    assert close(v["hinge"], 2 * losses.multiclass_hinge_loss(two, one))
     assert np.isclose(v["focal"], losses.focal_loss(two, one, gamma=gamma), rtol=1e-9, atol=1e-12)
     assert close(v["weighted_bce"], losses.binary_cross_entropy_with_logits(
         np.array([z]), np.array([1.0]), pos_weight=np.array([pos_weight])))
-    assert close(v["smoothed_cross_entropy"], losses.categorical_cross_entropy(two, one, label_smoothing=eps))
+    assert close(v["smoothed_bce"], losses.categorical_cross_entropy(two, one, label_smoothing=eps))
 
 
 def test_loss_family_special_cases(family):
-    set_controls(family, p=0.2, gamma=0.0, pos_weight=1.0, label_smoothing=0.0)
+    set_controls(family, q=0.2, gamma=0.0, pos_weight=1.0, label_smoothing=0.0)
     v = family.values
-    assert v["focal"] == pytest.approx(v["cross_entropy"])  # γ = 0 is cross-entropy
-    assert v["weighted_bce"] == pytest.approx(v["cross_entropy"])  # pos_weight 1 is plain BCE
-    assert v["smoothed_cross_entropy"] == pytest.approx(v["cross_entropy"])  # ε = 0 is plain CE
+    assert v["focal"] == pytest.approx(v["bce"])  # γ = 0 is cross-entropy
+    assert v["weighted_bce"] == pytest.approx(v["bce"])  # pos_weight 1 is plain BCE
+    assert v["smoothed_bce"] == pytest.approx(v["bce"])  # ε = 0 is plain CE
 
 
 # ---------------------------------------------------------------- shared behaviour
 EXPLORERS = {
     "distribution": (W.distribution_explorer, "p0", 0.9),
-    "binary": (W.binary_explorer, "p", 0.8),
+    "binary": (W.binary_explorer, "q", 0.8),
     "softmax": (W.softmax_explorer, "z1", 3.0),
-    "loss_family": (W.loss_family_explorer, "p", 0.7),
+    "loss_family": (W.loss_family_explorer, "q", 0.7),
 }
 
 
@@ -263,9 +264,9 @@ def test_png_writer_round_trips():
     [
         (W.distribution_figure, {}),
         (W.distribution_figure, {"p": [1, 0, 0], "q": [0, 1, 0], "unit": "nats"}),
-        (W.binary_figure, {"p": 0.05, "y": 1}),
+        (W.binary_figure, {"q": 0.05, "y": 1}),
         (W.softmax_figure, {"logits": [10, -10, 9.9], "temperature": 0.01, "target": 1}),
-        (W.loss_family_figure, {"p": 0.001, "gamma": 0.0}),
+        (W.loss_family_figure, {"q": 0.001, "gamma": 0.0}),
     ],
 )
 def test_static_twins_return_figures(fn, kwargs):
@@ -279,8 +280,8 @@ def test_static_twins_return_figures(fn, kwargs):
 def test_static_twin_draws_the_same_view_as_the_explorer():
     """Same axes, same titles apart from the numbers, same curves: one drawing code for both."""
     ex = W.binary_explorer()
-    ex.controls["p"].value = 0.05
-    fig = W.binary_figure(p=0.05, y=1)
+    ex.controls["q"].value = 0.05
+    fig = W.binary_figure(q=0.05, y=1)
     live_axes, static_axes = ex.figure.axes, fig.axes
     assert len(live_axes) == len(static_axes)
     for a, b in zip(live_axes, static_axes, strict=True):
@@ -295,11 +296,11 @@ def test_static_twin_draws_the_same_view_as_the_explorer():
         (W.distribution_explorer, {"num_outcomes": 1}, ValueError),
         (W.softmax_explorer, {"num_classes": 2.5}, TypeError),
         (W.binary_explorer, {"y": 2}, ValueError),
-        (W.binary_figure, {"p": 1.0}, ValueError),
+        (W.binary_figure, {"q": 1.0}, ValueError),
         (W.softmax_figure, {"logits": [1, 2], "temperature": 0.0}, ValueError),
         (W.softmax_figure, {"logits": [1, 2], "target": 2}, ValueError),
         (W.distribution_figure, {"p": [1, -1], "q": [1, 1]}, ValueError),
-        (W.loss_family_figure, {"p": 0.5, "label_smoothing": 1.5}, ValueError),
+        (W.loss_family_figure, {"q": 0.5, "label_smoothing": 1.5}, ValueError),
     ],
 )
 def test_bad_arguments_are_named(fn, kwargs, exc):
