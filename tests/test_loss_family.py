@@ -1,5 +1,6 @@
 """Tests of the topic modules behind notebooks 04–06 (numerics, soft_targets, ce_vs_mse, loss_family): PyTorch
-as the oracle where the notebooks contrast with it, finite differences for gradients, and the claims the notebooks print."""
+as the oracle where the notebooks contrast with it, finite differences for gradients, and the claims the
+notebooks print."""
 
 from __future__ import annotations
 
