@@ -36,10 +36,10 @@ GOAL_MS = 50.0
 CASES = {
     "distribution_explorer": (W.distribution_explorer, [("p0", np.linspace(0.05, 0.95, 30)),
                                                         ("q2", np.linspace(0.0, 1.0, 30))]),
-    "binary_explorer": (W.binary_explorer, [("q", np.linspace(0.001, 0.999, 30))]),
+    "binary_explorer": (W.binary_explorer, [("q", W.Q_GRID[::3])]),
     "softmax_explorer": (W.softmax_explorer, [("z1", np.linspace(-5, 5, 30)),
                                               ("temperature", np.geomspace(0.3, 3, 30))]),
-    "loss_family_explorer": (W.loss_family_explorer, [("q", np.linspace(0.001, 0.999, 30)),
+    "loss_family_explorer": (W.loss_family_explorer, [("q", W.Q_GRID[::3]),
                                                       ("gamma", np.linspace(0, 5, 30))]),
 }
 

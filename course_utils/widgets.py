@@ -213,6 +213,12 @@ def _static_figure(view_cls: type[_View], values: dict) -> Figure:
 
 
 def _slider(value, lo, hi, step, description, fmt=".2f", *, continuous=True, tooltip=""):
+    """A float slider whose initial value lies on its step grid (a browser snaps it otherwise, and sends the
+    snapped value back to the kernel)."""
+    steps = (value - lo) / step
+    if abs(steps - round(steps)) > 1e-9:
+        raise ValueError(f"{description}: the initial value {value:g} is not on the slider's grid "
+                         f"({lo:g} to {hi:g} in steps of {step:g})")
     return widgets.FloatSlider(value=value, min=lo, max=hi, step=step, description=description,
                                readout_format=fmt, continuous_update=continuous, tooltip=tooltip,
                                layout=widgets.Layout(**_SLIDER_LAYOUT), style=_SLIDER_STYLE)
@@ -274,10 +280,16 @@ def _distribution_readout(v: dict) -> list:
             ("cross_entropy", "H(p, q)", v["cross_entropy"], u), ("kl", "KL(p‖q)", v["kl"], u)]
 
 
+#: The weight sliders' step: 40 key presses cross [0, 1], and 1/2, 1/4 and 1/8 lie on the grid.
+WEIGHT_STEP = 0.025
+
+
 def _default_p(n: int) -> np.ndarray:
+    """Weights 1/2, 1/4, ..., the last two equal (for 4 outcomes 1/2, 1/4, 1/8, 1/8: H = 1.75 bits exactly),
+    each on the sliders' grid (at least one step)."""
     w = 0.5 ** np.arange(1, n + 1)
-    w[-1] = w[-2] if n > 1 else 1.0  # 1/2, 1/4, ..., the last two equal: a distribution with an exact entropy
-    return w
+    w[-1] = w[-2] if n > 1 else 1.0
+    return np.maximum(np.round(w / WEIGHT_STEP) * WEIGHT_STEP, WEIGHT_STEP)
 
 
 def distribution_explorer(num_outcomes: int = 4) -> Explorer:
@@ -288,13 +300,13 @@ def distribution_explorer(num_outcomes: int = 4) -> Explorer:
     ``cross_entropy``, ``kl`` (in ``unit``) and ``unit``.
     """
     n = check_int(num_outcomes, "num_outcomes", low=2, high=10)
-    p0, q0 = _default_p(n), np.full(n, 1.0 / n)
+    p0, q0 = _default_p(n), np.full(n, 0.25)  # equal weights: the uniform prediction
     controls: dict[str, widgets.Widget] = {}
     for i in range(n):
-        controls[f"p{i}"] = _slider(round(float(p0[i]), 3), 0.0, 1.0, 0.01, f"p{i} (true)",
+        controls[f"p{i}"] = _slider(float(p0[i]), 0.0, 1.0, WEIGHT_STEP, f"p{i} (true)", fmt=".3f",
                                     tooltip=f"weight of outcome {i} in the true distribution p")
     for i in range(n):
-        controls[f"q{i}"] = _slider(round(float(q0[i]), 3), 0.0, 1.0, 0.01, f"q{i} (predicted)",
+        controls[f"q{i}"] = _slider(float(q0[i]), 0.0, 1.0, WEIGHT_STEP, f"q{i} (predicted)", fmt=".3f",
                                     tooltip=f"weight of outcome {i} in the predicted distribution q")
     controls["unit"] = widgets.ToggleButtons(options=list(UNITS), value="bits", description="unit",
                                              style={"button_width": "60px"})
@@ -315,7 +327,21 @@ def distribution_figure(p=None, q=None, *, unit: str = "bits", num_outcomes: int
 
 
 # ---------------------------------------------------------------- binary explorer: the "confidently wrong" picture
-Q_MIN, Q_MAX = 0.001, 0.999
+#: The positions of a q slider: 57 points evenly spaced in the logit z = logit(q) from -7 to 7, so that the
+#: confidently wrong and right ends are a few key presses away, plus round probabilities (multiples of 0.05,
+#: and 0.001, 0.01, 0.99, 0.999). About 80 positions: the keyboard crosses the range in under 100 presses.
+Q_GRID = tuple(float(v) for v in np.unique(np.round(np.concatenate([
+    1.0 / (1.0 + np.exp(-np.linspace(-7.0, 7.0, 57))), np.arange(1, 20) * 0.05, [0.001, 0.01, 0.99, 0.999]]), 6)))
+Q_MIN, Q_MAX = Q_GRID[0], Q_GRID[-1]
+
+
+def _q_slider(q: float, description: str, tooltip: str) -> widgets.SelectionSlider:
+    """A slider over :data:`Q_GRID` (stepping evenly in the logit), whose readout stays a probability."""
+    q = check_scalar(q, "q", low=Q_MIN, high=Q_MAX)
+    grid = Q_GRID if q in Q_GRID else tuple(sorted((*Q_GRID, q)))
+    return widgets.SelectionSlider(options=[(f"{v:.3g}", v) for v in grid], value=q, description=description,
+                                   continuous_update=True, tooltip=tooltip,
+                                   layout=widgets.Layout(**_SLIDER_LAYOUT), style=_SLIDER_STYLE)
 
 
 def binary_values(q: float, y: int) -> dict:
@@ -383,8 +409,7 @@ def binary_explorer(q: float = 0.3, y: int = 1) -> Explorer:
     """
     binary_values(q, y)  # validate the starting point
     controls = {
-        "q": _slider(float(np.clip(q, Q_MIN, Q_MAX)), Q_MIN, Q_MAX, 0.001, "q (predicted)", fmt=".3f",
-                     tooltip="predicted probability of class 1"),
+        "q": _q_slider(q, "q (predicted)", "predicted probability of class 1, q = σ(z)"),
         "y": widgets.ToggleButtons(options=[("y = 0", 0), ("y = 1", 1)], value=int(y), description="true label",
                                    style={"button_width": "60px"}),
     }
@@ -449,7 +474,7 @@ def _softmax_readout(v: dict) -> list:
 
 
 def _default_logits(n: int) -> np.ndarray:
-    return np.round(np.linspace(2.0, -1.0, n), 1)
+    return np.round(np.linspace(2.0, -1.0, n) * 4) / 4  # on the logit sliders' grid of 0.25
 
 
 def softmax_explorer(num_classes: int = 4) -> Explorer:
@@ -462,11 +487,11 @@ def softmax_explorer(num_classes: int = 4) -> Explorer:
     n = check_int(num_classes, "num_classes", low=2, high=10)
     z0 = _default_logits(n)
     controls: dict[str, widgets.Widget] = {
-        f"z{i}": _slider(float(z0[i]), -10.0, 10.0, 0.1, f"z{i} (logit)", fmt=".1f",
+        f"z{i}": _slider(float(z0[i]), -10.0, 10.0, 0.25, f"z{i} (logit)", fmt=".2f",
                          tooltip=f"logit of class {i}") for i in range(n)
     }
     controls["temperature"] = widgets.FloatLogSlider(
-        value=1.0, base=10, min=-2, max=1, step=0.01, description="temperature T", readout_format=".3g",
+        value=1.0, base=10, min=-2, max=1, step=0.05, description="temperature T", readout_format=".3g",
         continuous_update=True, layout=widgets.Layout(**_SLIDER_LAYOUT), style=_SLIDER_STYLE)
     controls["target"] = widgets.Dropdown(options=[(f"class {i}", i) for i in range(n)], value=0,
                                           description="target class", style=_SLIDER_STYLE,
@@ -544,8 +569,7 @@ def loss_family_explorer() -> Explorer:
     ``focal``, ``weighted_bce``, ``smoothed_bce`` (the keys of binary_losses.BINARY_LOSSES) and the settings.
     """
     controls = {
-        "q": _slider(0.3, Q_MIN, Q_MAX, 0.001, "q (true class)", fmt=".3f",
-                     tooltip="predicted probability of the true class"),
+        "q": _q_slider(0.3, "q (true class)", "predicted probability of the true class"),
         "gamma": _slider(2.0, 0.0, 5.0, 0.1, "γ (focal)", fmt=".1f", tooltip="focusing parameter of focal loss"),
         "pos_weight": _slider(3.0, 0.0, 10.0, 0.1, "pos_weight", fmt=".1f",
                               tooltip="weight of the positive class in weighted BCE"),
@@ -640,7 +664,7 @@ def temperature_explorer(logits, targets, *, temperature: float = 1.0, n_bins: i
     compute = _temperature_compute(logits, targets)
     controls = {
         "temperature": widgets.FloatLogSlider(
-            value=t, base=10, min=-1, max=1, step=0.005, description="temperature T", readout_format=".3g",
+            value=t, base=10, min=-1, max=1, step=0.02, description="temperature T", readout_format=".3g",
             continuous_update=True, layout=widgets.Layout(**_SLIDER_LAYOUT), style=_SLIDER_STYLE,
             tooltip="divide the logits by T before the softmax"),
         "n_bins": widgets.IntSlider(value=n_bins, min=1, max=30, description="bins", continuous_update=False,

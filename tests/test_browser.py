@@ -29,6 +29,7 @@ import numpy as np
 import pytest
 
 from course_utils import losses
+from course_utils import widgets as W
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
@@ -190,7 +191,7 @@ def test_explorers_follow_the_keyboard_in_jupyterlab(tmp_path):
             # --- softmax: logit z0 one step right, then the loss must be CE(softmax(z / T), target) of the new z
             old_loss = soft_loss.inner_text().strip()
             z0_before, z0_after = _press_right_on_slider(page, "softmax", 0)
-            assert _number(z0_after) == pytest.approx(_number(z0_before) + 0.1), (z0_before, z0_after)
+            assert _number(z0_after) == pytest.approx(_number(z0_before) + 0.25), (z0_before, z0_after)
             new_loss = _wait_for_value(page, "softmax", "loss", old_loss)
             sliders = page.locator(".ce-softmax-explorer .widget-slider .widget-readout")
             shown = [_number(t) for t in sliders.all_inner_texts()]  # z0..z3, then T
@@ -200,15 +201,23 @@ def test_explorers_follow_the_keyboard_in_jupyterlab(tmp_path):
             assert _number(new_loss) == pytest.approx(expected, abs=_readout_tolerance(new_loss))
             assert _number(new_loss) != pytest.approx(_number(old_loss), abs=1e-6)
 
-            # --- binary: p one step right; BCE of the new p against y = 1, as losses computes it
+            # --- binary: q one step right, to the next position of the logit-spaced grid; BCE of the new q
             old_bce = bin_bce.inner_text().strip()
             p_before, p_after = _press_right_on_slider(page, "binary", 0)
-            assert _number(p_after) == pytest.approx(_number(p_before) + 0.001), (p_before, p_after)
+            next_q = W.Q_GRID[W.Q_GRID.index(_number(p_before)) + 1]
+            assert _number(p_after) == pytest.approx(next_q, rel=1e-3), (p_before, p_after)
             new_bce = _wait_for_value(page, "binary", "bce", old_bce)
             y_text = page.locator(".ce-binary-explorer .ce-value[data-key='y']").inner_text()
             y = float(y_text)
             expected_bce = float(losses.binary_cross_entropy(np.array([_number(p_after)]), np.array([y])))
             assert _number(new_bce) == pytest.approx(expected_bce, abs=_readout_tolerance(new_bce))
+
+            # --- distribution: the first readout is the static twin's value (no slider snapped in the browser)
+            entropy = page.locator(".ce-distribution-explorer .ce-value[data-key='entropy']")
+            entropy.wait_for(timeout=30_000)
+            want = W.distribution_explorer().values["entropy"]  # what the static twin at the defaults shows
+            assert want == pytest.approx(1.75)  # p = (1/2, 1/4, 1/8, 1/8), the text's example
+            assert _number(entropy.inner_text()) == pytest.approx(want, abs=1e-4), entropy.inner_text()
 
             page.locator(".ce-binary-explorer").scroll_into_view_if_needed()
             page.screenshot(path=str(ARTIFACTS / "browser_explorers.png"), full_page=True)

@@ -112,7 +112,8 @@ def test_binary_confidently_wrong_picture(binary):
 
 
 def test_binary_slider_stays_inside_open_interval(binary):
-    assert 0 < binary.controls["q"].min and binary.controls["q"].max < 1
+    values = [v for _, v in binary.controls["q"].options]
+    assert 0 < min(values) and max(values) < 1
 
 
 # ---------------------------------------------------------------- softmax explorer
@@ -306,3 +307,50 @@ def test_static_twin_draws_the_same_view_as_the_explorer():
 def test_bad_arguments_are_named(fn, kwargs, exc):
     with pytest.raises(exc):
         fn(**kwargs)
+
+
+# ---------------------------------------------------------------- every slider: on its grid, crossable by keyboard
+def _all_explorers():
+    from course_utils import calibration
+
+    z, y = calibration.synthetic_logits(300, seed=0)
+    return {"distribution": W.distribution_explorer(), "binary": W.binary_explorer(), "softmax": W.softmax_explorer(),
+            "loss_family": W.loss_family_explorer(), "temperature": W.temperature_explorer(z, y)}
+
+
+def _grid_position(w) -> tuple[float, float]:
+    """(position of the value in steps from the start, steps across the whole range) for one slider."""
+    import ipywidgets
+
+    if isinstance(w, ipywidgets.SelectionSlider):
+        return float(w.index), float(len(w.options) - 1)
+    if isinstance(w, ipywidgets.FloatLogSlider):
+        return (np.log10(w.value) / 1 - w.min) / w.step, (w.max - w.min) / w.step
+    return (w.value - w.min) / w.step, (w.max - w.min) / w.step
+
+
+def test_every_slider_starts_on_its_grid_and_crosses_its_range_in_100_key_presses():
+    """A browser snaps a value off the step grid and sends the snapped value back (H(p) = 1.7622 instead of
+    1.75 once); and a slider that needs 1,000 ArrowRight presses is not operable by keyboard."""
+    import ipywidgets
+
+    sliders = (ipywidgets.FloatSlider, ipywidgets.FloatLogSlider, ipywidgets.IntSlider, ipywidgets.SelectionSlider)
+    seen = 0
+    for name, explorer in _all_explorers().items():
+        for key, w in explorer.controls.items():
+            if not isinstance(w, sliders):
+                continue
+            seen += 1
+            at, across = _grid_position(w)
+            assert abs(at - round(at)) < 1e-6, f"{name}.{key} starts at {w.value}, off its grid"
+            assert across <= 100, f"{name}.{key} needs {across:.0f} key presses to cross its range"
+    assert seen >= 15
+
+
+def test_the_q_sliders_reach_both_ends_and_read_out_probabilities():
+    binary = W.binary_explorer()
+    options = [v for _, v in binary.controls["q"].options]
+    assert options[0] < 0.001 and options[-1] > 0.999 and 0.5 in options
+    z = np.log(np.array(options) / (1 - np.array(options)))
+    assert np.max(np.diff(z)) <= 0.26, "the positions step evenly in the logit (at most 0.25 apart)"
+    assert binary.controls["q"].options[0][0] == f"{options[0]:.3g}"
