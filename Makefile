@@ -12,12 +12,18 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.course-installed: requirements.txt pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+# torch first: PyTorch's CPU build on Linux without an NVIDIA GPU (tools/torch_install.py says why and how
+# COURSE_TORCH=auto|cpu|pypi chooses); then the rest. setuptools' editable-install notice is silenced.
+PIP_QUIET := PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet
+
+$(VENV)/.course-installed: requirements.txt pyproject.toml tools/torch_install.py | $(BIN)/python
+	$(BIN)/python tools/torch_install.py
+	$(PIP_QUIET) -r requirements.txt
 	touch $@
 
-$(VENV)/.dev-installed: requirements.txt requirements-dev.txt pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt pyproject.toml tools/torch_install.py | $(BIN)/python
+	$(BIN)/python tools/torch_install.py
+	$(PIP_QUIET) -r requirements-dev.txt
 	touch $@
 
 setup: $(VENV)/.course-installed
