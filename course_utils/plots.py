@@ -217,22 +217,25 @@ class CrossEntropyStackArtists:
 
 # ---------------------------------------------------------------- binary losses against the predicted probability
 #: How figures draw the binary loss family (:data:`course_utils.binary_losses.BINARY_LOSSES`), under the same
-#: keys: (legend label, colour, line style). One colour and one line style per loss.
+#: keys: (legend label, colour, line style). The colour keeps its one meaning (the cross-entropy colour for
+#: the three cross-entropies, "other" for MSE, a third and a fourth series for focal and hinge); the line
+#: style tells every loss apart, also in grey print.
 LOSS_STYLES: dict[str, tuple[str, str, object]] = {
     "bce": ("cross-entropy (BCE)", COLORS["loss"], "-"),
     "mse": ("MSE on q (Brier)", COLORS["other"], "--"),
     "hinge": ("hinge (margin 1, on z)", COLORS["black"], "-."),
     "focal": ("focal (γ = {gamma:g})", COLORS["accent"], (0, (6, 1.5, 1.5, 1.5))),
-    "weighted_bce": ("weighted BCE (pos_weight = {pos_weight:g})", COLORS["true"], (0, (3, 1.5))),
-    "smoothed_bce": ("label-smoothed BCE (ε = {label_smoothing:g})", COLORS["pred"], ":"),
+    "weighted_bce": ("weighted BCE (pos_weight = {pos_weight:g})", COLORS["loss"], (0, (4, 1.5))),
+    "smoothed_bce": ("label-smoothed BCE (ε = {label_smoothing:g})", COLORS["loss"], (0, (1, 1.2))),
 }
 
-#: How figures draw the gradients ∂loss/∂z of the family (and BCE's ∂/∂q, ``"bce_prob"``).
+#: How figures draw the gradients ∂loss/∂z of the family (and BCE's ∂/∂q, ``"bce_prob"``): the gradient colour,
+#: one line style per loss.
 GRAD_STYLES: dict[str, tuple[str, str, object]] = {
     "bce": ("∂BCE/∂z", COLORS["grad"], "-"),
-    "mse": ("∂MSE/∂z", COLORS["other"], "--"),
-    "focal": ("∂focal/∂z (γ = {gamma:g})", COLORS["accent"], (0, (6, 1.5, 1.5, 1.5))),
-    "bce_prob": ("∂BCE/∂q", COLORS["grad"], ":"),
+    "mse": ("∂MSE/∂z", COLORS["grad"], "--"),
+    "focal": ("∂focal/∂z (γ = {gamma:g})", COLORS["grad"], (0, (6, 1.5, 1.5, 1.5))),
+    "bce_prob": ("∂BCE/∂q", COLORS["grad"], (0, (1, 1.2))),
 }
 
 #: Short labels for a legend whose numbers live elsewhere (the explorer's readout).
@@ -423,7 +426,8 @@ class ReliabilityArtists:
     def __init__(self, ax, bins, *, show_ece: bool = True):
         self.ax = ax
         self.acc_bars = None
-        self.gap_bars = None
+        self.gap_bars = None  # over-confidence: confidence above accuracy
+        self.under_bars = None  # under-confidence: accuracy above confidence
         self.moving: list = []
         self.show_ece = show_ece
         (self.diagonal,) = ax.plot([0, 1], [0, 1], ls="--", lw=1.2, color=COLORS["neutral"],
@@ -438,7 +442,7 @@ class ReliabilityArtists:
         self.update(bins)
 
     def _make_bars(self, n: int, edges) -> None:
-        for old in (self.acc_bars, self.gap_bars):
+        for old in (self.acc_bars, self.gap_bars, self.under_bars):
             if old is not None:
                 old.remove()
         left, width = np.asarray(edges[:-1]), np.diff(edges)
@@ -447,7 +451,10 @@ class ReliabilityArtists:
                                     edgecolor="white", linewidth=0.8, label="accuracy in bin", zorder=2)
         self.gap_bars = self.ax.bar(left, zeros, width=width, align="edge", color=COLORS["loss"], alpha=0.3,
                                     edgecolor=COLORS["loss"], hatch="//", linewidth=0.8,
-                                    label="gap to confidence", zorder=2)
+                                    label="over-confident: confidence above accuracy", zorder=3)
+        self.under_bars = self.ax.bar(left, zeros, width=width, align="edge", color=COLORS["accent"], alpha=0.55,
+                                      edgecolor=COLORS["black"], hatch="\\\\", linewidth=0.8,
+                                      label="under-confident: accuracy above confidence", zorder=3)
         self.ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.85), fontsize="small", framealpha=0.9)
 
     def update(self, bins) -> bool:
@@ -458,14 +465,18 @@ class ReliabilityArtists:
         if rebuilt:
             self._make_bars(n, bins.edges)
             # the diagonal and the box are drawn after the bars, so they stay on top when blitting
-            self.moving = [*self.acc_bars.patches, *self.gap_bars.patches, self.diagonal, self.text]
+            self.moving = [*self.acc_bars.patches, *self.gap_bars.patches, *self.under_bars.patches, self.diagonal,
+                           self.text]
         full = bins.count > 0
         acc = np.where(full, bins.accuracy, 0.0)
         conf = np.where(full, bins.confidence, 0.0)
-        for a_bar, g_bar, a, c in zip(self.acc_bars.patches, self.gap_bars.patches, acc, conf, strict=True):
-            a_bar.set_height(a)
-            g_bar.set_y(min(a, c))
-            g_bar.set_height(abs(c - a))
+        for a_bar, g_bar, u_bar, a, c in zip(self.acc_bars.patches, self.gap_bars.patches, self.under_bars.patches,
+                                             acc, conf, strict=True):
+            a_bar.set_height(min(a, c))  # the accuracy up to the confidence; the rest is an under-confidence gap
+            g_bar.set_y(a)
+            g_bar.set_height(max(c - a, 0.0))
+            u_bar.set_y(c)
+            u_bar.set_height(max(a - c, 0.0))
         if self.show_ece:
             n_total = bins.count.sum()
             ece = float(np.sum(bins.count[full] * np.abs(bins.accuracy[full] - bins.confidence[full])) / n_total)

@@ -56,6 +56,9 @@ class _View:
     """
 
     figsize = (9.0, 3.6)
+    #: Device pixels per CSS pixel of the live image: 2 renders a crisp image on a high-density screen (or a
+    #: zoomed browser), at 4× the pixels; the reliability diagram's hatching and small text need it.
+    pixel_ratio = 1
 
     def __init__(self, fig: Figure, values: dict, *, live: bool = False):
         self.fig, self.live = fig, live  # live: the numbers go to the readout, not into the figure
@@ -164,12 +167,14 @@ class Explorer(widgets.VBox):
         self.controls = controls
         self._compute, self._readout_rows, self.title = compute, readout, title
         self.values = compute(**self.settings())
-        fig = Figure(figsize=view_cls.figsize, dpi=LIVE_DPI, layout="constrained")
+        fig = Figure(figsize=view_cls.figsize, dpi=LIVE_DPI * view_cls.pixel_ratio, layout="constrained")
         self.view = view_cls(fig, self.values, live=True)
         self.figure = fig
         self._renderer = _Renderer(fig, self.view)
+        css_width = f"{round(view_cls.figsize[0] * LIVE_DPI)}px"  # the image's size on the page, in CSS pixels
         self.image = widgets.Image(value=self._renderer.render(full=True), format="png",
-                                   layout=widgets.Layout(max_width="100%", height="auto", flex="0 1 auto"))
+                                   layout=widgets.Layout(width=css_width, max_width="100%", height="auto",
+                                                         flex="0 1 auto"))
         self.readout = widgets.HTML(layout=widgets.Layout(min_width="230px", margin="0 0 0 8px"))
         self._update_readout()
         header = widgets.HTML(f"<b>{html.escape(title)}</b>")
@@ -589,6 +594,7 @@ def loss_family_figure(q: float = 0.3, *, gamma: float = 2.0, pos_weight: float 
 # --- calibration ---
 class _ReliabilityView(_View):
     figsize = (5.0, 4.8)
+    pixel_ratio = 2
 
     def draw(self, values: dict) -> None:
         ax = self.fig.subplots(1, 1)

@@ -78,10 +78,14 @@ def test_explorer_rejects_bad_input():
 def test_plot_reliability_diagram_returns_axes_with_bars():
     bins = cal.reliability_bins([[0.9, 0.1], [0.6, 0.4], [0.3, 0.7], [0.8, 0.2]], [0, 1, 1, 0], n_bins=5)
     ax = plot_reliability_diagram(bins, title="four samples")
-    heights = [p.get_height() for p in ax.containers[0].patches]
-    np.testing.assert_allclose(heights, [0, 0, 0, 1, 1])  # accuracy bars; empty bins draw nothing
-    gaps = [p.get_height() for p in ax.containers[1].patches]
-    np.testing.assert_allclose(gaps, [0, 0, 0.6, 0.25, 0.1])
+    heights = np.array([p.get_height() for p in ax.containers[0].patches])  # accuracy, up to the confidence
+    over = np.array([p.get_height() for p in ax.containers[1].patches])
+    under = np.array([p.get_height() for p in ax.containers[2].patches])
+    np.testing.assert_allclose(heights + under, [0, 0, 0, 1, 1])  # the accuracy; empty bins draw nothing
+    np.testing.assert_allclose(over, [0, 0, 0.6, 0, 0])  # confidence above accuracy: over-confident
+    np.testing.assert_allclose(under, [0, 0, 0, 0.25, 0.1])  # accuracy above confidence: under-confident
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any("under-confident" in t for t in labels) and any("over-confident" in t for t in labels)
     assert "ECE = 0.300" in ax.texts[0].get_text()
     assert "confidence" in ax.get_xlabel() and "accuracy" in ax.get_ylabel()
     fig, ax2 = plt.subplots()
