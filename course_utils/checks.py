@@ -158,6 +158,14 @@ def show_solution(name: str) -> None:
     print(inspect.getsource(fn))
 
 
+# --- 00 welcome: the demo exercise ---
+@register("bits_to_name")
+def check_bits_to_name(fn: Callable) -> CheckResult:
+    """Demo exercise: the bits needed to name one of n equally likely outcomes, log2 n."""
+    cases = [Case((n,), info.entropy(np.full(n, 1.0 / n)), label=f"n = {n}") for n in (1, 2, 8, 10, 1000)]
+    return run_cases("bits_to_name", fn, cases)
+
+
 # --- 01 surprisal and entropy ---
 @register("binary_entropy")
 def check_binary_entropy(fn: Callable) -> CheckResult:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["binary_entropy", "surprisal_bits", "entropy_bits", "average_code_length", "cross_entropy_bits",
+__all__ = ["bits_to_name", "binary_entropy", "surprisal_bits", "entropy_bits", "average_code_length", "cross_entropy_bits",
            "kl_divergence_bits", "mean_nll_nats", "bce_from_probs", "bce_from_logits", "logistic_regression_grad",
            "softmax_stable", "cross_entropy_from_logits", "soft_target_cross_entropy", "grad_bce_wrt_logit",
            "grad_mse_wrt_logit", "grad_softmax_ce", "binary_hinge", "binary_focal_loss", "smooth_labels",
@@ -16,6 +16,11 @@ __all__ = ["binary_entropy", "surprisal_bits", "entropy_bits", "average_code_len
 
 
 # --- 01 surprisal and entropy ---
+def bits_to_name(n):
+    """Bits needed to name one of n equally likely outcomes (notebook 00's demo exercise)."""
+    return np.log2(n)
+
+
 def binary_entropy(p):
     """Entropy of a coin with P(heads) = p, in bits. Define 0 log 0 = 0."""
     p = np.asarray(p, dtype=float)
