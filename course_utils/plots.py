@@ -333,7 +333,9 @@ class BinaryCurvesArtists:
         return changed
 
 
-def _check_binary_args(names, styles, y, q):
+def _plot_binary(which: str, names, y, ax, q, ylim, params):
+    """The door and the drawing shared by :func:`plot_loss_vs_prob` and :func:`plot_grad_vs_prob`."""
+    styles = LOSS_STYLES if which == "loss" else GRAD_STYLES
     names = [names] if isinstance(names, str) else list(names)
     for n in names:
         if n not in styles:
@@ -341,18 +343,17 @@ def _check_binary_args(names, styles, y, q):
     y = as_binary_labels(y, "y")
     if q is not None:
         q = check_scalar(q, "q", low=0.0, high=1.0, low_open=True, high_open=True)
-    return names, y, q
+    ax = new_axes(ax)
+    BinaryCurvesArtists(ax, names, y, which=which, q=q, params=params, ylim=ylim)
+    ax.set_title(f"{'loss' if which == 'loss' else 'gradient'} when the true label is y = {y}")
+    return ax
 
 
 def plot_loss_vs_prob(losses: Sequence[str] | str = ("bce", "mse"), y: int = 1, ax=None, *, q: float | None = None,
                       ylim=(0, 5), **params):
     """Each named loss of the family (:data:`LOSS_STYLES`, nats) against the predicted probability q of class 1,
     for the true label y; marks the point ``q`` when given. ``params``: gamma, alpha, pos_weight, label_smoothing."""
-    names, y, q = _check_binary_args(losses, LOSS_STYLES, y, q)
-    ax = new_axes(ax)
-    BinaryCurvesArtists(ax, names, y, which="loss", q=q, params=params, ylim=ylim)
-    ax.set_title(f"loss when the true label is y = {y}")
-    return ax
+    return _plot_binary("loss", losses, y, ax, q, ylim, params)
 
 
 def plot_grad_vs_prob(grads: Sequence[str] | str = ("bce", "mse"), y: int = 1, ax=None, *, q: float | None = None,
@@ -361,11 +362,7 @@ def plot_grad_vs_prob(grads: Sequence[str] | str = ("bce", "mse"), y: int = 1, a
 
     'bce', 'mse' and 'focal' are derivatives with respect to the logit z = logit(q); 'bce_prob' is ∂BCE/∂q,
     which blows up at the wrong end (give it a wider ``ylim``)."""
-    names, y, q = _check_binary_args(grads, GRAD_STYLES, y, q)
-    ax = new_axes(ax)
-    BinaryCurvesArtists(ax, names, y, which="grad", q=q, params=params, ylim=ylim)
-    ax.set_title(f"gradient when the true label is y = {y}")
-    return ax
+    return _plot_binary("grad", grads, y, ax, q, ylim, params)
 
 
 # ---------------------------------------------------------------- softmax bars
