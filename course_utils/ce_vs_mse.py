@@ -15,7 +15,7 @@ import numpy as np
 from . import binary_losses, losses
 from ._validate import as_binary_labels, as_binary_xy, as_float, check_scalar
 from .logistic import LOSSES, TrainResult, check_train_args, make_blobs, train_logistic
-from .plots import COLORS
+from .plots import COLORS, new_figure
 
 __all__ = ["train_logistic_torch", "SaturationTable", "saturation_table", "Race", "training_race", "race_figure",
            "Landscape", "loss_landscape", "landscape_figure"]
@@ -129,9 +129,7 @@ def training_race(x=None, y=None, *, w0=(-4.0, -4.0), b0: float = 0.0, lr: float
 
 def race_figure(race: Race):
     """Two panels: loss (nats for BCE, squared probability for MSE) and accuracy against the step."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(10, 3.8), layout="constrained")
+    fig = new_figure((10, 3.8))
     (a1, a2) = fig.subplots(1, 2)
     style = {"bce": (COLORS["loss"], "-", "cross-entropy (BCE)"), "mse": (COLORS["other"], "--", "MSE on σ(z)")}
     for loss, (color, ls, label) in style.items():
@@ -196,9 +194,7 @@ def loss_landscape(x=None, y=None, *, direction=None, t=None, b: float = 0.0, se
 
 def landscape_figure(land: Landscape):
     """Two panels, BCE and MSE along the line, with the stretches of negative curvature shaded."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(10, 3.8), layout="constrained")
+    fig = new_figure((10, 3.8))
     axes = fig.subplots(1, 2)
     for ax, loss, color, title, unit in ((axes[0], "bce", COLORS["loss"], "cross-entropy: convex", "nats"),
                                          (axes[1], "mse", COLORS["other"], "MSE through a sigmoid: not convex",

@@ -16,7 +16,8 @@ import numpy as np
 from . import binary_losses, grads, logistic, losses
 from ._validate import as_binary_labels, as_binary_xy, as_float, as_probs, check_int, check_scalar
 
-__all__ = ["COLORS", "UNIT_LABELS", "use_style", "new_axes", "fmt_number", "nice_limit", "fit_limit",
+__all__ = ["COLORS", "UNIT_LABELS", "PROJECTOR_SCALE", "BASE_FONT_SIZE", "use_style", "scaled", "new_figure",
+           "new_axes", "fmt_number", "nice_limit", "fit_limit",
            "DistributionBarsArtists", "CrossEntropyStackArtists", "LOSS_STYLES", "GRAD_STYLES", "binary_curve",
            "BinaryCurvesArtists", "plot_loss_vs_prob", "plot_grad_vs_prob", "BarsArtists", "ReliabilityArtists",
            "plot_reliability_diagram", "plot_loss_histogram", "plot_fit_history",
@@ -38,15 +39,21 @@ COLORS = {
 UNIT_LABELS = {"bits": "bits", "nats": "nats"}
 
 
+#: Projector mode scales text, and every figure with it, by this factor (strokes a little more), so that a
+#: layout that fits in normal mode fits in projector mode: the layout scales, not only the fonts.
+PROJECTOR_SCALE = 1.6
+BASE_FONT_SIZE = 11.0
+
+
 def _style(projector: bool) -> dict:
-    """The rcParams of the course style; the projector variant scales text, lines and markers up."""
-    s = 1.6 if projector else 1.0  # text
+    """The rcParams of the course style; the projector variant scales text, lines, markers and figures up."""
+    s = PROJECTOR_SCALE if projector else 1.0  # text and figure size
     w = 1.75 if projector else 1.0  # strokes
     return {
-        "figure.figsize": (6.4 * (1.25 if projector else 1.0), 4.0 * (1.25 if projector else 1.0)),
+        "figure.figsize": (6.4 * s, 4.0 * s),
         "figure.dpi": 100,
         "savefig.dpi": 150 if projector else 100,
-        "font.size": 11 * s,
+        "font.size": BASE_FONT_SIZE * s,
         "axes.titlesize": 12 * s,
         "axes.labelsize": 11 * s,
         "xtick.labelsize": 10 * s,
@@ -83,13 +90,30 @@ def use_style(*, projector: bool = False) -> None:
 
 
 # ---------------------------------------------------------------- helpers
+def scaled(figsize) -> tuple[float, float]:
+    """A figure size (inches) for the current mode: as given in normal mode, times the text scale in projector
+    mode (read from the style's font size), so that text and figure grow together."""
+    w, h = figsize
+    k = mpl.rcParams["font.size"] / BASE_FONT_SIZE
+    return (float(w) * k, float(h) * k)
+
+
+def new_figure(figsize=(6.4, 4.0)):
+    """A figure outside pyplot (a function that returns it shows it once) with constrained layout, sized by
+    :func:`scaled`: the door of every multi-panel ``*_figure``."""
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=scaled(figsize), layout="constrained")
+
+
 def new_axes(ax=None, figsize=None):
-    """``ax`` itself, or a fresh Axes on a new pyplot figure: the door of every ``plot_*(..., ax=None)``."""
+    """``ax`` itself, or a fresh Axes on a new pyplot figure (constrained layout, sized for the mode by
+    :func:`scaled`): the door of every ``plot_*(..., ax=None)``."""
     if ax is not None:
         return ax
     import matplotlib.pyplot as plt
 
-    _, ax = plt.subplots(figsize=figsize)
+    _, ax = plt.subplots(figsize=scaled(figsize or (6.4, 4.0)), layout="constrained")
     return ax
 
 
@@ -491,7 +515,7 @@ def plot_reliability_diagram(bins, ax=None, *, title: str | None = None, show_ec
     if not all(hasattr(bins, k) for k in ("edges", "confidence", "accuracy", "count")):
         raise TypeError(f"bins must come from reliability_bins(...) (got {type(bins).__name__})")
     if ax is None:
-        _, ax = plt.subplots(figsize=(4.8, 4.8))
+        _, ax = plt.subplots(figsize=scaled((4.8, 4.8)), layout="constrained")
     ReliabilityArtists(ax, bins, show_ece=show_ece)
     if title:
         ax.set_title(title)
@@ -526,7 +550,7 @@ def plot_loss_histogram(groups, ax=None, *, colors=None, bins=40, title: str | N
     edges = np.linspace(0.0, max(top, 1e-6) * 1.02, bins + 1) if np.isscalar(bins) else np.asarray(bins)
     default = [COLORS[k] for k in ("true", "loss", "other", "accent", "pred")]
     if ax is None:
-        _, ax = plt.subplots(figsize=(6.4, 3.8))
+        _, ax = plt.subplots(figsize=scaled((6.4, 3.8)), layout="constrained")
     for i, (label, a) in enumerate(arrays.items()):
         color = (colors or {}).get(label, default[i % len(default)])
         mean = f"mean {np.mean(a):.3f} nats" if a.size else "empty"
@@ -558,7 +582,7 @@ def plot_fit_history(history, axes=None, *, steps_per_epoch: int | None = None):
     if not all(hasattr(history, k) for k in ("epoch", "train_loss", "test_loss", "step_loss", "recipe")):
         raise TypeError(f"history must be a course_utils.train.History (got {type(history).__name__})")
     if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+        _, axes = plt.subplots(1, 2, figsize=scaled((10, 3.6)), layout="constrained")
     ax_loss, ax_acc = axes
     ax_loss.clear()
     ax_acc.clear()

@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.legend import Legend
 from matplotlib.text import Text
 
+
 def text_boxes(fig: Figure) -> list[tuple[str, np.ndarray]]:
     """(a short description, [x0, y0, x1, y1] in display pixels) for each visible text and legend on ``fig``."""
     if not isinstance(fig, Figure):
@@ -24,6 +25,14 @@ def text_boxes(fig: Figure) -> list[tuple[str, np.ndarray]]:
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     boxes: list[tuple[str, np.ndarray]] = []
+    hidden = set()  # tick labels of ticks outside the axis limits: they exist but are never drawn
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            lo, hi = sorted(axis.get_view_interval())
+            span = (hi - lo) * 1e-9
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                if not lo - span <= tick.get_loc() <= hi + span:
+                    hidden.update({id(tick.label1), id(tick.label2)})
     legends = [a for a in fig.findobj(Legend) if a.get_visible()]
     inside_legend = {id(t) for lg in legends for t in lg.findobj(Text)}
     for lg in legends:
@@ -31,7 +40,7 @@ def text_boxes(fig: Figure) -> list[tuple[str, np.ndarray]]:
         boxes.append((f"legend ({', '.join(t.get_text() for t in lg.get_texts())[:40]})",
                       np.array([bb.x0, bb.y0, bb.x1, bb.y1])))
     for t in fig.findobj(Text):
-        if id(t) in inside_legend or not t.get_visible() or not t.get_text().strip():
+        if id(t) in inside_legend or id(t) in hidden or not t.get_visible() or not t.get_text().strip():
             continue
         ax = t.axes
         if ax is not None and not ax.get_visible():
