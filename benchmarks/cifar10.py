@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from course_utils import data as cdata  # noqa: E402
-from course_utils import models, train  # noqa: E402
+from course_utils.cifar import data as cdata  # noqa: E402
+from course_utils.cifar import devices, models, train  # noqa: E402
 
 
 def peak_rss_mb() -> float:
@@ -44,9 +44,9 @@ def main(argv=None) -> dict:
     ap.add_argument("--time-budget", type=float, default=None, help="seconds; squeezes the schedule into them")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", default=None, help="default: cuda > mps > cpu")
-    ap.add_argument("--root", default=None, help="data folder (default: $CIFAR10_ROOT, else the user cache)")
+    ap.add_argument("--root", default=None, help="data folder (default: $CIFAR10_ROOT, else the course cache)")
     ap.add_argument("--checkpoint-dir", default=None, help="save (and resume from) a checkpoint each epoch")
-    ap.add_argument("--precision", choices=train.PRECISIONS, default=None,
+    ap.add_argument("--precision", choices=devices.PRECISIONS, default=None,
                     help="default: the recipe's (auto for all but tutorial): bf16 autocast on a GPU or a CPU "
                          "with bf16 matrix units (AMX), else fp32")
     ap.add_argument("--eval-each-epoch", action="store_true", help="also measure test accuracy every epoch")
