@@ -98,7 +98,9 @@ def load_checkpoint(path, model: nn.Module, optimizer: torch.optim.Optimizer, *,
     (``set_aside``) and None is returned, with ``model`` and ``optimizer`` untouched."""
     path = Path(path)
     try:
-        state = torch.load(path, map_location=device, weights_only=True)
+        with warnings.catch_warnings():  # torch's own notes about odd files: the warning below says it all
+            warnings.simplefilter("ignore")
+            state = torch.load(path, map_location=device, weights_only=True)
         if not isinstance(state, dict) or not {"model", "optimizer", "history"} <= set(state):
             raise ValueError("it is not a course checkpoint (no model, optimizer and history)")
         why = _shape_problem(model, state["model"])
