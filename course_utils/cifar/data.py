@@ -397,8 +397,8 @@ def load_course_data(fast: bool | None = None, *, root=None, progress: bool = Tr
     print(f"{bar}\n!!  STAND-IN DATA: the real CIFAR-10 is not available ({reason})\n"
           f"!!  Fast mode trains on {len(data.x_train)} synthetic 32x32 images (coloured stripes), "
           "not photos.\n"
-          "!!  Every number below is about that stand-in. For the real data, see the ways forward in\n"
-          f"!!  course_utils.cifar.data.ways_forward(), or set CIFAR10_ROOT.\n{bar}")
+          "!!  Every number below is about that stand-in. How to get the real data:\n"
+          f"!!  print(course_utils.cifar.data.ways_forward())\n{bar}")
     return data, False
 
 
