@@ -5,10 +5,12 @@
 - ``train``: ``fit`` (a short loop over an epoch, a step, the schedule, the checkpoint) and ``evaluate``.
 - ``optim``, ``reporting``, ``checkpoint``, ``devices``: the optimizer and schedule; the progress bar and
   live plot; safe checkpoints; devices and precision.
+- ``budget``: recipes defined by a time budget (measure the machine, choose the epochs, end on time).
 - ``figures``: image grids, the confusion matrix, where the test loss comes from.
 - ``calibration_study``: notebook 08's trained variants, before and after temperature scaling.
 
 Nothing is imported here: ``from course_utils.cifar import train`` loads what it needs (torch included).
 """
 
-__all__ = ["calibration_study", "checkpoint", "data", "devices", "figures", "models", "optim", "reporting", "train"]
+__all__ = ["budget", "calibration_study", "checkpoint", "data", "devices", "figures", "models", "optim", "reporting",
+           "train"]

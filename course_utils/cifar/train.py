@@ -366,6 +366,10 @@ class _Run:
     clock0: float = 0.0
     optimizer: torch.optim.Optimizer | None = None
     scaler: object = None
+    progress: bool = False
+    live_plot: bool = False
+    untrained_loss: float | None = None
+    log: object = None
 
     @property
     def total_steps(self) -> int:
@@ -416,9 +420,22 @@ def _check_checkpoint_dir(checkpoint_dir) -> Path | None:
     return folder
 
 
+def _door_reporting(run: _Run, progress, live_plot, untrained_loss, log) -> _Run:
+    """The reporting arguments of ``fit``, checked."""
+    run.progress = check_flag(progress, "progress")
+    run.live_plot = run.progress and reporting.in_notebook() if live_plot is None else check_flag(live_plot,
+                                                                                                  "live_plot")
+    if untrained_loss is not None:
+        run.untrained_loss = check_scalar(untrained_loss, "untrained_loss", low=0.0)
+    if log is not None and not callable(log):
+        raise TypeError(f"log must be a function or None (got {type(log).__name__})")
+    run.log = log
+    return run
+
+
 def _door(model, data, *, recipe, epochs, label_smoothing, checkpoint_dir, resume, time_budget_s, seed,
           device, precision, eval_each_epoch) -> _Run:
-    """Every argument of ``fit`` checked, before anything moves or trains."""
+    """Every argument of ``fit`` that shapes the run checked, before anything moves or trains."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module (got {type(model).__name__})")
     x_train, y_train, x_test, y_test = _check_data(data)
@@ -536,7 +553,8 @@ def _end_epoch(run: _Run, history: History, epoch: int, sums: tuple[float, int, 
     history.train_loss.append(loss_sum / seen)
     history.train_accuracy.append(correct / seen)
     history.lr.append(run.optimizer.param_groups[0]["lr"])
-    measured = run.eval_each_epoch and len(run.data.x_test) > 0
+    # Once the budget is spent, the caller's final evaluation is the only one left to run.
+    measured = run.eval_each_epoch and len(run.data.x_test) > 0 and not history.stopped_by_budget
     if measured:
         report.evaluating()
         ev = evaluate(run.model, run.data.x_test, run.data.y_test, tta=False, precision=run.precision)
@@ -546,6 +564,40 @@ def _end_epoch(run: _Run, history: History, epoch: int, sums: tuple[float, int, 
     history.finished = epoch + 1 == run.recipe.epochs or history.stopped_by_budget
     _save(run, history)
     report.epoch(history, reporting.epoch_line(history, run.recipe.epochs, measured))
+
+
+def _reused(run: _Run, history: History) -> bool:
+    """Whether a finished checkpoint was loaded (then its history is drawn once, and nothing trains)."""
+    if run.untrained_loss is not None:
+        history.untrained_test_loss = run.untrained_loss
+    if not history.finished:
+        if run.log and history.epoch:
+            run.log(f"resuming from epoch {len(history.epoch)} of {run.recipe.epochs} ({run.ckpt})")
+        return False
+    history.reused_checkpoint = True
+    if run.live_plot:
+        reporting.LivePlot(history, run.steps_per_epoch, run.untrained_loss)
+    if run.log:
+        run.log(f"reused the finished checkpoint {run.ckpt}")
+    return True
+
+
+def _train(run: _Run, history: History) -> None:
+    """The loop: epoch after epoch until the recipe's epochs or the time budget end."""
+    run.clock0 = clock() - history.train_seconds
+    run.model.train()
+    with reporting.Reporter(history, name=run.recipe.name, total_steps=run.total_steps, done_steps=run.step,
+                            steps_per_epoch=run.steps_per_epoch, progress=run.progress, live_plot=run.live_plot,
+                            log=run.log, untrained_loss=run.untrained_loss) as report:
+        for epoch in range(len(history.epoch), run.recipe.epochs):
+            sums = _train_epoch(run, history, epoch, report)
+            if sums[2] == 0:  # the budget ran out at the first step of an epoch: the run is over
+                history.finished = history.stopped_by_budget
+                _save(run, history)
+                return
+            _end_epoch(run, history, epoch, sums, report)
+            if history.stopped_by_budget:
+                return
 
 
 def fit(model: nn.Module, data, *, recipe="quick", epochs: int | None = None,
@@ -575,36 +627,9 @@ def fit(model: nn.Module, data, *, recipe="quick", epochs: int | None = None,
     run = _door(model, data, recipe=recipe, epochs=epochs, label_smoothing=label_smoothing,
                 checkpoint_dir=checkpoint_dir, resume=resume, time_budget_s=time_budget_s, seed=seed,
                 device=device, precision=precision, eval_each_epoch=eval_each_epoch)
-    progress = check_flag(progress, "progress")
-    live_plot = progress and reporting.in_notebook() if live_plot is None else check_flag(live_plot, "live_plot")
-    if untrained_loss is not None:
-        untrained_loss = check_scalar(untrained_loss, "untrained_loss", low=0.0)
-    history = _setup(run)
-    if untrained_loss is not None:
-        history.untrained_test_loss = untrained_loss
-    if history.finished:
-        history.reused_checkpoint = True
-        if live_plot:
-            reporting.LivePlot(history, run.steps_per_epoch, untrained_loss)
-        if log:
-            log(f"reused the finished checkpoint {run.ckpt}")
-        return history
-    if log and history.epoch:
-        log(f"resuming from epoch {len(history.epoch)} of {run.recipe.epochs} ({run.ckpt})")
-    _whiten(run)
-    run.clock0 = clock() - history.train_seconds
-    run.model.train()
-    with reporting.Reporter(history, name=run.recipe.name, total_steps=run.total_steps, done_steps=run.step,
-                            steps_per_epoch=run.steps_per_epoch, progress=progress, live_plot=live_plot, log=log,
-                            untrained_loss=untrained_loss) as report:
-        for epoch in range(len(history.epoch), run.recipe.epochs):
-            sums = _train_epoch(run, history, epoch, report)
-            if sums[2] == 0:  # the budget ran out at the first step of an epoch: the run is over
-                history.finished = history.stopped_by_budget
-                _save(run, history)
-                break
-            _end_epoch(run, history, epoch, sums, report)
-            if history.stopped_by_budget:
-                break
+    history = _setup(_door_reporting(run, progress, live_plot, untrained_loss, log))
+    if not _reused(run, history):
+        _whiten(run)
+        _train(run, history)
     run.model.eval()
     return history
