@@ -103,8 +103,9 @@ def _eval_seconds(recipe, n_test: int, images_per_second: float) -> float:
 def budgeted_fit(model: nn.Module, data, *, recipe="quick", budget_s: float | None = None, device=None,
                  precision: str | None = None, warmup_steps: int = 3, log=print, **fit_kwargs):
     """Train ``recipe`` within ``budget_s`` seconds (default ``BUDGETS[recipe]``), the final evaluation
-    included: measure, plan (``Plan``), print the plan with ``log``, and ``fit`` for the planned epochs with the
-    schedule annealed by the clock. Returns ``(history, plan)``; evaluate right after, inside the budget."""
+    included: measure, plan (``Plan``), print the plan with ``log`` (also ``fit``'s log), and ``fit`` for the
+    planned epochs with the schedule annealed by the clock. Returns ``(history, plan)``; evaluate right
+    after, inside the budget."""
     t0 = train.clock()
     rec = train.get_recipe(recipe)
     budget_s = BUDGETS.get(rec.name) if budget_s is None else budget_s
@@ -124,5 +125,5 @@ def budgeted_fit(model: nn.Module, data, *, recipe="quick", budget_s: float | No
         log(plan.describe(len(data.x_train)))
     rec = dataclasses.replace(rec, epochs=epochs)
     history = train.fit(model, data, recipe=rec, time_budget_s=plan.train_budget_s, device=dev, precision=prec,
-                        **fit_kwargs)
+                        log=log, **fit_kwargs)
     return history, plan
