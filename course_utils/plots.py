@@ -573,14 +573,14 @@ def plot_loss_histogram(groups, ax=None, *, colors=None, bins=40, title: str | N
 
 
 def plot_fit_history(history, axes=None, *, steps_per_epoch: int | None = None):
-    """The two panels of a ``course_utils.train.History``: cross-entropy (nats) of every training step, the
+    """The two panels of a ``course_utils.cifar.train.History``: cross-entropy (nats) of every training step, the
     epoch means and the test loss, with ln 10 marked; and training and test accuracy per epoch.
     ``axes``: two Axes to draw on (cleared first, so a live plot redraws with this same function).
     ``steps_per_epoch`` places the steps on the epoch axis (default: inferred from the finished epochs)."""
     import matplotlib.pyplot as plt
 
     if not all(hasattr(history, k) for k in ("epoch", "train_loss", "test_loss", "step_loss", "recipe")):
-        raise TypeError(f"history must be a course_utils.train.History (got {type(history).__name__})")
+        raise TypeError(f"history must be a course_utils.cifar.train.History (got {type(history).__name__})")
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=scaled((10, 3.6)), layout="constrained")
     ax_loss, ax_acc = axes
