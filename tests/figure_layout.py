@@ -28,6 +28,10 @@ def text_boxes(fig: Figure) -> list[tuple[str, np.ndarray]]:
     hidden = set()  # tick labels of ticks outside the axis limits: they exist but are never drawn
     for ax in fig.axes:
         for axis in (ax.xaxis, ax.yaxis):
+            if not ax.axison:  # ax.axis("off"): no axis, no tick labels drawn
+                hidden.update(id(t) for tick in axis.get_major_ticks() + axis.get_minor_ticks()
+                              for t in (tick.label1, tick.label2))
+                continue
             lo, hi = sorted(axis.get_view_interval())
             span = (hi - lo) * 1e-9
             for tick in axis.get_major_ticks() + axis.get_minor_ticks():

@@ -13,6 +13,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+import torch
 from figure_layout import layout_problems
 
 import course_utils
@@ -28,6 +29,8 @@ from course_utils import (
     source_coding,
 )
 from course_utils import widgets as W
+from course_utils.cifar import data as cifar_data
+from course_utils.cifar import figures as cifar_figures
 
 matplotlib.use("Agg")
 
@@ -90,6 +93,15 @@ FIGURES = {
         soft_targets.label_smoothing_gap(steps=200), label_smoothing=0.1, ax=ax)),
     "ce_vs_mse.race_figure": lambda: ce_vs_mse.race_figure(ce_vs_mse.training_race(steps=100)),
     "ce_vs_mse.landscape_figure": lambda: ce_vs_mse.landscape_figure(ce_vs_mse.loss_landscape()),
+    "cifar.figures.plot_images": lambda: cifar_figures.plot_images(
+        torch.randint(0, 256, (8, 3, 32, 32), dtype=torch.uint8, generator=torch.Generator().manual_seed(0)),
+        [f"cat\n0.9{i}" for i in range(8)], ncols=4)[0].figure,
+    "cifar.figures.plot_confusion": _axes_figure(lambda ax: cifar_figures.plot_confusion(
+        np.random.default_rng(0).integers(0, 100, (10, 10)) + 400 * np.eye(10, dtype=int), cifar_data.CLASSES, ax)),
+    "cifar.figures.plot_test_losses": _axes_figure(lambda ax: cifar_figures.plot_test_losses(SimpleNamespace(
+        probs=torch.softmax(torch.randn(300, 10, generator=torch.Generator().manual_seed(0)) * 3, 1),
+        targets=torch.randint(0, 10, (300,), generator=torch.Generator().manual_seed(1)),
+        losses=torch.rand(300, generator=torch.Generator().manual_seed(2)) * 4, per_class_accuracy=[0.5] * 10), ax)),
     "loss_family.noise_figure": lambda: loss_family.noise_figure(loss_family.label_noise_experiment(counts=(0, 10),
                                                                                                     steps=100)),
 }

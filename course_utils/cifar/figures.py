@@ -15,15 +15,9 @@ import numpy as np
 import torch
 
 from .._validate import check_int
-from ..plots import COLORS, plot_loss_histogram
+from ..plots import COLORS, new_axes, plot_loss_histogram, scaled
 
 __all__ = ["plot_images", "plot_confusion", "plot_test_losses"]
-
-
-def _ax(ax, figsize=None):
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
 
 
 def plot_images(x, titles=(), *, ncols: int = 8, axes=None, title_colors=()) -> np.ndarray:
@@ -37,8 +31,8 @@ def plot_images(x, titles=(), *, ncols: int = 8, axes=None, title_colors=()) -> 
     nrows = math.ceil(n / ncols)
     if axes is None:
         lines = max([str(t).count("\n") + 1 for t in titles] or [1])
-        _, axes = plt.subplots(nrows, ncols, figsize=(1.6 * ncols, (1.45 + 0.3 * lines) * nrows),
-                               squeeze=False)
+        _, axes = plt.subplots(nrows, ncols, figsize=scaled((1.6 * ncols, (1.45 + 0.3 * lines) * nrows)),
+                               squeeze=False, layout="constrained")
     axes = np.asarray(axes).reshape(-1)
     titles, colors = list(titles), list(title_colors)
     for i, ax in enumerate(axes):
@@ -54,12 +48,12 @@ def plot_confusion(confusion, classes, ax=None):
     """The confusion matrix as row fractions (each true class sums to 1), the diagonal being accuracy."""
     c = torch.as_tensor(confusion).double()
     frac = (c / c.sum(1, keepdim=True).clamp(min=1)).numpy()
-    ax = _ax(ax, figsize=(6.5, 5.5))
+    ax = new_axes(ax, figsize=(6.5, 5.5))
     im = ax.imshow(frac, cmap="Blues", vmin=0, vmax=1)
     k = len(classes)
-    ax.set(xticks=range(k), yticks=range(k), xlabel="predicted class", ylabel="true class",
-           title="confusion matrix (fraction of each true class)")
-    ax.set_xticklabels(classes, rotation=45, ha="right")
+    ax.set(xticks=range(k), yticks=range(k), xlabel="predicted class", ylabel="true class")
+    ax.set_title("confusion matrix (fraction of each true class)", pad=14)  # clear of the colour bar's top label
+    ax.set_xticklabels(classes, rotation=90)  # upright boxes that never overprint
     ax.set_yticklabels(classes)
     ax.grid(False)
     for i in range(k):
