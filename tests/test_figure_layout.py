@@ -117,7 +117,7 @@ def _public_figure_functions() -> set[str]:
             continue
         module = importlib.import_module(info.name)
         for name in getattr(module, "__all__", []):
-            obj = getattr(module, name)
+            obj = getattr(module, name, None)  # a package may list its submodules
             if inspect.isfunction(obj) and (name.startswith("plot_") or name.endswith("_figure")):
                 found.add(f"{info.name.removeprefix('course_utils.')}.{name}")
     return found
