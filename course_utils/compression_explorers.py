@@ -182,9 +182,9 @@ class _TemperatureView(_ViewBase):
 
     def draw(self, values: dict) -> None:
         self.ax = self.fig.subplots()
-        x = np.arange(TOP)
+        x = np.arange(len(values["top_probs"]))
         self.bars = self.ax.bar(x, values["top_probs"], color=plots.COLORS["pred"], alpha=0.9,
-                                label="q = softmax(z / T), the 15 likeliest")
+                                label=f"q = softmax(z / T), the {len(x)} likeliest")
         self.ax.set_ylim(0, 1.05)
         self.ax.set_ylabel("probability of the next character")
         self.ax.set_xlabel("next character (␣ space, ⏎ newline)")
@@ -201,7 +201,7 @@ class _TemperatureView(_ViewBase):
             b.set_height(h)
         full = values["top_chars"] != self.chars
         if full:
-            self.ax.set_xticks(np.arange(TOP), [_shown(c) for c in values["top_chars"]])
+            self.ax.set_xticks(np.arange(len(self.bars)), [_shown(c) for c in values["top_chars"]])
             self.chars = values["top_chars"]
         head = f"after «{values['prompt'][-30:]}»  T = {values['temperature']:.2f}"
         if self.live:
