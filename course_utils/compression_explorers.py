@@ -250,8 +250,9 @@ def temperature_explorer(logits_fn: Callable[[str], np.ndarray], alphabet: str, 
     def show_sample(_=None):
         import html
 
-        explorer.sample.value = ("<pre style='white-space:pre-wrap'>sample at T = "
-                                 f"{explorer.values['temperature']:.2f}: {html.escape(explorer.values['sample'])}</pre>")
+        v = explorer.values
+        explorer.sample.value = (f"<pre style='white-space:pre-wrap'>sample at T = {v['temperature']:.2f}: "
+                                 f"{html.escape(v['sample'])}</pre>")
 
     show_sample()
     for w in controls.values():
