@@ -427,19 +427,19 @@ def plot_bits_per_character(rows: dict, ax=None, *, title: str | None = None):
 
 
 def plot_label_code_lengths(report: dict, ax=None, *, title: str | None = None):
-    """Bars, in kilobytes: the labels coded uniformly, by class frequency, and by the classifier (ideal
+    """Bars, in bytes: the labels coded uniformly, by class frequency, and by the classifier (ideal
     N · CE / ln 2 beside the coder's file)."""
     ax = _axes(ax, (7, 3.6))
     names = ["uniform\n(log2 K each)", "class\nfrequencies", "classifier:\nN·CE/ln 2", "classifier:\nour coder"]
     vals = [report["uniform_bits"], report["prior_bits"], report["ideal_bits"], report["coder_bits"]]
     colors = [plots.COLORS["neutral"], plots.COLORS["true"], plots.COLORS["loss"], plots.COLORS["pred"]]
-    kb = [v / 8 / 1000 for v in vals]
-    bars = ax.bar(names, kb, color=colors, alpha=0.9)
-    for b, v in zip(bars, vals, strict=True):
-        ax.annotate(f"{v / 8:,.0f} B", (b.get_x() + b.get_width() / 2, v / 8000), ha="center", va="bottom",
+    sizes = [v / 8 for v in vals]
+    bars = ax.bar(names, sizes, color=colors, alpha=0.9)
+    for b, v in zip(bars, sizes, strict=True):
+        ax.annotate(f"{v:,.0f} B", (b.get_x() + b.get_width() / 2, v), ha="center", va="bottom",
                     xytext=(0, 2), textcoords="offset points", fontsize="small")
-    ax.set_ylabel("file size (kB)")
-    ax.set_ylim(0, max(kb) * 1.2)
+    ax.set_ylabel("file size (bytes)")
+    ax.set_ylim(0, max(sizes) * 1.2)
     ax.set_title(title or f"{report['n']:,} labels as a file")
     return ax
 

@@ -181,7 +181,11 @@ class _TemperatureView(_ViewBase):
     figsize = (9.0, 3.8)
 
     def draw(self, values: dict) -> None:
-        self.ax = self.fig.subplots()
+        if self.live:  # the sample goes to a text widget below the explorer
+            self.ax, text_ax = self.fig.subplots(), None
+        else:  # a row below the bars holds the sample
+            self.ax, text_ax = self.fig.subplots(2, 1, height_ratios=[6, 1])
+            text_ax.axis("off")
         x = np.arange(len(values["top_probs"]))
         self.bars = self.ax.bar(x, values["top_probs"], color=plots.COLORS["pred"], alpha=0.9,
                                 label=f"q = softmax(z / T), the {len(x)} likeliest")
@@ -190,8 +194,8 @@ class _TemperatureView(_ViewBase):
         self.ax.set_xlabel("next character (␣ space, ⏎ newline)")
         self.ax.legend(loc="upper right", fontsize="small")
         self.title = self.ax.set_title("")
-        self.sample_text = self.fig.text(0.01, 0.005, "", fontsize="small", family="monospace", va="bottom",
-                                         wrap=True)
+        self.sample_text = (text_ax or self.ax).text(0.0, 0.0, "", fontsize="small", family="monospace",
+                                                     va="center", transform=(text_ax or self.ax).transAxes)
         self.chars = None
         self.moving = list(self.bars)
         self.slow = [self.title]
@@ -208,7 +212,7 @@ class _TemperatureView(_ViewBase):
             self.title.set_text(head)
         else:
             self.title.set_text(f"{head}: entropy {values['entropy_bits']:.2f} bits")
-            self.sample_text.set_text("sample: " + values["sample"].replace("\n", "⏎"))
+            self.sample_text.set_text("sample: " + values["sample"].replace("\n", "⏎")[:70])
         self.slow_changed = True
         return full
 
