@@ -493,3 +493,51 @@ def check_best_temperature(fn: Callable) -> CheckResult:
         cases.append(Case((z, y), calibration.fit_temperature(z, y), label=f"{label} (1,000 samples)",
                           rtol=0.01))
     return run_cases("best_temperature", fn, cases)
+
+
+# =====================================================================================================
+# --- 09 compression and language models (notebook 09; added by the nb09 branch) ---
+@register("bits_per_character")
+def check_bits_per_character(fn: Callable) -> CheckResult:
+    """Exercise: a model's cross-entropy on a text, (1/n) sum_i -log2 q_i(x_i), in bits per character."""
+    from . import compression
+
+    rng = np.random.default_rng(90)
+    q5 = rng.dirichlet(np.ones(5), size=40)
+    x5 = rng.integers(0, 5, 40)
+    inputs = [(np.full((4, 4), 0.25), np.array([0, 1, 2, 3]), "uniform over 4 symbols: 2 bits"),
+              (np.array([[0.5, 0.5], [0.9, 0.1], [0.1, 0.9]]), np.array([0, 0, 1]), "3 steps, 2 symbols"),
+              (q5, x5, "40 steps, 5 symbols")]
+    cases = [Case((q.copy(), x.copy()), compression.bits_per_symbol(q, x), label=label) for q, x, label in inputs]
+    return run_cases("bits_per_character", fn, cases)
+
+
+@register("markov_entropy_rate")
+def check_markov_entropy_rate(fn: Callable) -> CheckResult:
+    """Exercise: the entropy rate sum_i pi_i H(P[i]) (bits per symbol) of a Markov chain with stationary pi."""
+    from . import compression
+
+    rng = np.random.default_rng(91)
+    chains = [np.array([[0.5, 0.5], [0.5, 0.5]]), np.array([[0.9, 0.1], [0.4, 0.6]]),
+              np.array([[0.8, 0.15, 0.05], [0.1, 0.6, 0.3], [0.25, 0.25, 0.5]]), rng.dirichlet(np.ones(6), size=6)]
+    cases = [Case((P.copy(), compression.stationary_distribution(P)), compression.entropy_rate(P),
+                  label=f"a {len(P)}-state chain") for P in chains]
+    return run_cases("markov_entropy_rate", fn, cases)
+
+
+@register("masked_token_mean_nll")
+def check_masked_token_mean_nll(fn: Callable) -> CheckResult:
+    """Exercise: mean NLL (nats) over the real tokens of padded sequences, skipping targets == -100."""
+    from . import compression
+
+    rng = np.random.default_rng(92)
+    cases = []
+    for b, t, k, label in [(1, 3, 4, "one sequence, no padding"), (2, 5, 3, "two sequences, one padded"),
+                           (4, 8, 6, "four sequences of different lengths")]:
+        z = rng.normal(size=(b, t, k)) * 2
+        log_probs = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+        y = rng.integers(0, k, (b, t))
+        lengths = np.maximum(1, t - np.arange(b) * 2) if b > 1 else np.array([t])
+        y[np.arange(t)[None, :] >= lengths[:, None]] = compression.IGNORE_INDEX
+        cases.append(Case((log_probs, y.copy()), compression.sequence_cross_entropy(z, y), label=label))
+    return run_cases("masked_token_mean_nll", fn, cases)

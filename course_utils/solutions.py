@@ -250,3 +250,32 @@ def best_temperature(logits, targets):
     best = coarse[np.argmin([nll(t) for t in coarse])]
     fine = np.geomspace(best / 1.05, best * 1.05, 101)  # ... and here by 0.1%
     return fine[np.argmin([nll(t) for t in fine])]
+
+
+# =====================================================================================================
+# --- 09 compression and language models (notebook 09; added by the nb09 branch) ---
+def bits_per_character(probs, symbols):
+    """Cross-entropy of a model on a text, in bits per character: probs is (n, K), one distribution per
+    position; symbols (n,) are the characters that occurred. Mean of -log2 q_i(x_i)."""
+    probs = np.asarray(probs, dtype=float)
+    symbols = np.asarray(symbols)
+    return -np.log2(probs[np.arange(len(symbols)), symbols]).mean()
+
+
+def markov_entropy_rate(P, pi):
+    """Entropy rate of a Markov chain in bits per symbol: the entropy of each row P[i] (the next symbol
+    after state i), averaged with the stationary weights pi."""
+    P = np.asarray(P, dtype=float)
+    safe = np.where(P > 0, P, 1.0)
+    row_entropy = -(P * np.log2(safe)).sum(axis=1)  # 0 log 0 counts as 0
+    return float(np.dot(pi, row_entropy))
+
+
+def masked_token_mean_nll(log_probs, targets, ignore_index=-100):
+    """Mean negative log-likelihood (nats) over the real tokens: log_probs (B, T, K), targets (B, T) with
+    padding marked ignore_index. Sum the real tokens' losses, divide by the number of real tokens."""
+    log_probs = np.asarray(log_probs, dtype=float)
+    targets = np.asarray(targets)
+    real = targets != ignore_index
+    picked = np.take_along_axis(log_probs, np.where(real, targets, 0)[..., None], axis=-1)[..., 0]
+    return -(picked * real).sum() / real.sum()

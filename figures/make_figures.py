@@ -21,7 +21,8 @@ sys.path.insert(0, str(HERE.parent))
 import matplotlib  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 
-from course_utils import ce_vs_mse, plots  # noqa: E402
+from course_utils import ce_vs_mse, compression, plots  # noqa: E402
+from course_utils import compression_explorers as CX  # noqa: E402
 from course_utils import widgets as W  # noqa: E402
 
 
@@ -37,6 +38,20 @@ def _training_race():
     return ce_vs_mse.race_figure(ce_vs_mse.training_race())
 
 
+def _markov_rates():
+    # Notebook 09's weather chain: models of growing power code 200,000 samples with the arithmetic coder.
+    P = [[0.8, 0.15, 0.05], [0.3, 0.4, 0.3], [0.2, 0.3, 0.5]]
+    train, days = compression.sample_markov(P, 200_000, seed=1), compression.sample_markov(P, 200_000, seed=2)
+    models = {"uniform": compression.uniform_model(len(days), 3),
+              "unigram": compression.NGramModel(1, 3, smoothing=1.0).fit(train).predict(days),
+              "bigram": compression.NGramModel(2, 3, smoothing=1.0).fit(train).predict(days),
+              "true P": compression.markov_model_predictions(P, days)}
+    rates = {k: 8 * compression.code_report(q, days)["coder_bytes"] / len(days) for k, q in models.items()}
+    fig, ax = plt.subplots(figsize=(7, 3.6), layout="constrained")
+    compression.plot_markov_rates(rates, compression.entropy_rate(P), ax=ax)
+    return fig
+
+
 #: file stem -> function returning a Figure
 FIGURES = {
     "cross_entropy_decomposition": lambda: W.distribution_figure([0.5, 0.25, 0.125, 0.125], [0.25] * 4),
@@ -46,6 +61,8 @@ FIGURES = {
     "softmax_hot": lambda: W.softmax_figure([2.0, 1.0, 0.0, -1.0], temperature=3.0, target=1),
     "loss_family": lambda: W.loss_family_figure(q=0.3, gamma=2.0, pos_weight=3.0, label_smoothing=0.1),
     "training_race_ce_vs_mse": _training_race,
+    "cost_of_a_surprise": lambda: CX.surprise_figure(q=0.01),
+    "markov_entropy_rate": _markov_rates,
 }
 
 
