@@ -3,6 +3,7 @@ wrong answer; show_solution prints the reference code."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from course_utils import checks, solutions
@@ -63,3 +64,16 @@ def test_a_buggy_attempt_is_reported_not_raised(capsys):
     result = checks.check_binary_entropy(buggy)
     assert result.failed == 6
     assert "raised ZeroDivisionError" in capsys.readouterr().out
+
+
+def test_show_code_prints_the_source_behind_a_demo(capsys):
+    from course_utils import ce_vs_mse
+    from course_utils.checks import show_code
+
+    show_code(ce_vs_mse.training_race)
+    out = capsys.readouterr().out
+    assert out.startswith("# course_utils.ce_vs_mse.training_race") and "def training_race(" in out
+    with pytest.raises(TypeError, match="fn"):
+        show_code("training_race")
+    with pytest.raises(ValueError, match="course_utils"):
+        show_code(np.mean)
