@@ -131,10 +131,11 @@ def _kind(pid: int) -> str:
     except OSError:
         return "other"
     for needle, kind in (("jupyterhub-singleuser", "server"), ("ipykernel", "kernel"), ("idle_culler", "culler"),
-                         ("configurable-http-proxy", "proxy"), ("-m jupyterhub ", "hub")):
+                         ("configurable-http-proxy", "proxy"), ("-m jupyterhub ", "hub"), ("git", "git (nbgitpuller)"),
+                         ("yarn", "JupyterLab's yarn/npm check"), ("npm", "JupyterLab's yarn/npm check")):
         if needle in cmd:
             return kind
-    return "other: " + cmd[:80]
+    return "other"
 
 
 class MemorySampler(threading.Thread):
@@ -150,6 +151,7 @@ class MemorySampler(threading.Thread):
         self.hub_hwm_kib = 0
         self.low_memory = ""
         self.min_available_mb = float("inf")
+        self.start_available_mb = available_mb()
         self._halt = threading.Event()
 
     def run(self):
@@ -182,7 +184,7 @@ class MemorySampler(threading.Thread):
     def kinds_mb(self) -> dict[str, float]:
         """The largest single process's peak, by kind: a student's server, a kernel, the proxy, a service."""
         kinds: dict[str, float] = {}
-        for (owner, pid), kib in self.hwm.items():
+        for (_owner_name, pid), kib in self.hwm.items():
             kind = self.kinds.get(pid, "other")
             kinds[kind] = max(kinds.get(kind, 0.0), kib / 1024)
         return kinds
@@ -275,7 +277,10 @@ class Kernel:
             left = deadline - time.perf_counter()
             if left <= 0:
                 raise StudentError(f"{msg_type} took longer than {timeout:.0f} s")
-            m = await self._next(left)
+            try:
+                m = await self._next(left)
+            except asyncio.TimeoutError:
+                raise StudentError(f"{msg_type} took longer than {timeout:.0f} s") from None
             if m is None or m.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
             kind = m["header"]["msg_type"]
@@ -401,12 +406,14 @@ async def student(i: int, ctx: argparse.Namespace, results: Results, start_at: f
                       ).replace("http://", "ws://")
             async with http.ws_connect(ws_url, headers=auth, max_msg_size=0, heartbeat=30) as ws:
                 kernel = Kernel(ws, uuid.uuid4().hex)
-                for _ in range(int(ctx.request_timeout)):  # the kernel answers once it has started
+                while True:  # the kernel answers once it has started: ask again every 2 s
                     try:
-                        await kernel.request("kernel_info_request", {}, timeout=1.0)
+                        await kernel.request("kernel_info_request", {}, timeout=2.0)
                         break
-                    except StudentError:
-                        continue
+                    except (StudentError, asyncio.TimeoutError):
+                        if time.perf_counter() - t0 > ctx.request_timeout:
+                            raise StudentError(f"the kernel did not answer within {ctx.request_timeout:.0f} s") \
+                                from None
                 results.step("kernel start", time.perf_counter() - t0)
                 for cell in cells:
                     source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
@@ -450,7 +457,7 @@ async def student(i: int, ctx: argparse.Namespace, results: Results, start_at: f
             results.errors.append(f"{name}: {step}: stopped at the run's time limit")
             raise
         except Exception as err:  # noqa: BLE001 - a student's failure is a result, not a crash
-            results.errors.append(f"{name}: {step}: {type(err).__name__}: {err}"[:300])
+            results.errors.append(f"{name}: {step}: {type(err).__name__}: {err or 'no answer in time'}"[:300])
 
 
 async def run_class(ctx: argparse.Namespace, results: Results, sampler: MemorySampler) -> None:
@@ -563,7 +570,8 @@ def main(argv: list[str] | None = None) -> int:
            "CONFIGPROXY_AUTH_TOKEN": secrets.token_hex(16)}
     results = Results()
     hub_log = (run_dir / "hub.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(ROOT / "classroom" / "jupyterhub_config.py")],
+    config = ROOT / "classroom" / "jupyterhub_config.py"
+    proc = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(config)],
                             cwd=run_dir, env=env, stdout=hub_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             start_new_session=True)
 
@@ -626,6 +634,7 @@ def main(argv: list[str] | None = None) -> int:
         "moves": ctx.moves, "think_s": ctx.think, "ramp_s": ctx.ramp,
         "wall_s": round(time.monotonic() - started, 1),
         "min_available_mb": round(sampler.min_available_mb),
+        "available_drop_mb": round(sampler.start_available_mb - sampler.min_available_mb),
         "load_before": [round(x, 2) for x in load],
         "leftover_processes": leftovers,
     }
