@@ -28,10 +28,10 @@ TEST = os.environ.get("COURSE_HUB_TEST", "") == "1"
 BIN = Path(sys.executable).parent  # the environment the hub runs in also runs the students' servers
 
 # Per-student limits, from benchmarks/classroom.py (classroom/README.md, "How many students a server holds"):
-# a student running notebook 02 peaks near 0.55 GB (server + kernel); 1 GB leaves room for the bigger
-# notebooks (07 and 08 peak near 1.1 GB in full mode: give those classes 1.5 GB).
-c.Spawner.mem_limit = os.environ.get("COURSE_MEM_LIMIT", "1G")
-c.Spawner.cpu_limit = float(os.environ.get("COURSE_CPU_LIMIT", "1"))  # one core at most, per student
+# a student running notebook 02 peaks at 0.76 GB resident (server + kernel); notebooks 07 and 08 reach about
+# 1.3 GB, so 1.5 GB holds every notebook. One core at most per student. z2jh-values.yaml sets the same.
+c.Spawner.mem_limit = os.environ.get("COURSE_MEM_LIMIT", "1.5G")
+c.Spawner.cpu_limit = float(os.environ.get("COURSE_CPU_LIMIT", "1"))
 c.Spawner.default_url = "/lab"
 c.Spawner.cmd = [str(BIN / "jupyterhub-singleuser")]
 c.Spawner.environment = {

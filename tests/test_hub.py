@@ -185,3 +185,48 @@ def test_an_interrupted_load_test_leaves_no_process_behind():
         if proc.poll() is None:
             proc.kill()
         kill_marked(tag)
+
+
+# ------------------------------------------------------------------------------------------- the configuration
+def _hub_config(monkeypatch, **env):
+    from traitlets.config import Config
+
+    for key in ("COURSE_MEM_LIMIT", "COURSE_CPU_LIMIT", "COURSE_HUB_TEST"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    config = Config()
+    path = ROOT / "classroom" / "jupyterhub_config.py"
+    exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), {"get_config": lambda: config})  # noqa: S102
+    return config
+
+
+def test_test_mode_listens_on_loopback_only(monkeypatch, tmp_path):
+    c = _hub_config(monkeypatch, COURSE_HUB_TEST="1", COURSE_HUB_DIR=str(tmp_path), COURSE_HUB_PORT="8001",
+                    COURSE_HUB_API_PORT="8002", COURSE_PROXY_API_PORT="8003")
+    assert c.JupyterHub.bind_url == "http://127.0.0.1:8001"
+    assert c.JupyterHub.hub_ip == "127.0.0.1" and c.Spawner.ip == "127.0.0.1"
+    assert c.ConfigurableHTTPProxy.api_url == "http://127.0.0.1:8003"
+    assert c.JupyterHub.authenticator_class == "dummy" and c.JupyterHub.spawner_class == "simple"
+
+
+def test_production_mode_enforces_limits_and_culls(monkeypatch):
+    c = _hub_config(monkeypatch)
+    assert c.JupyterHub.spawner_class == "systemdspawner.SystemdSpawner"  # MemoryMax= and CPUQuota= per student
+    assert c.JupyterHub.authenticator_class == "pam"
+    assert c.SystemdSpawner.mem_limit == c.Spawner.mem_limit
+    culler = next(s for s in c.JupyterHub.services if s["name"] == "idle-culler")
+    assert "jupyterhub_idle_culler" in culler["command"] and any("--timeout=" in a for a in culler["command"])
+    role = next(r for r in c.JupyterHub.load_roles if r["name"] == "idle-culler")
+    assert "delete:servers" in role["scopes"]
+
+
+def test_zero_to_jupyterhub_values_match_the_hub(monkeypatch):
+    yaml = pytest.importorskip("yaml")
+    values = yaml.safe_load((ROOT / "classroom" / "z2jh-values.yaml").read_text(encoding="utf-8"))
+    c = _hub_config(monkeypatch)
+    assert values["singleuser"]["memory"]["limit"] == c.Spawner.mem_limit
+    assert float(values["singleuser"]["cpu"]["limit"]) == c.Spawner.cpu_limit
+    assert values["cull"]["enabled"] and values["cull"]["timeout"] == 3600
+    mem = values["singleuser"]["memory"]
+    assert float(mem["guarantee"].rstrip("G")) < float(mem["limit"].rstrip("G"))
