@@ -88,11 +88,6 @@ if TEST:
     c.JupyterHub.admin_access = False
     if os.geteuid() == 0:  # containers and CI run as root; a single-user server refuses root without this
         c.Spawner.args.append("--ServerApp.allow_root=True")
-    api_token = os.environ.get("COURSE_HUB_ADMIN_TOKEN")
-    if api_token:  # the load test's own service: reads servers' state, nothing a student could
-        c.JupyterHub.services.append({"name": "loadtest", "api_token": api_token})
-        c.JupyterHub.load_roles.append({"name": "loadtest", "scopes": ["admin:users", "admin:servers"],
-                                        "services": ["loadtest"]})
 else:
     c.JupyterHub.bind_url = os.environ.get("COURSE_HUB_URL", "http://0.0.0.0:8000")  # put TLS in front of it
     c.JupyterHub.authenticator_class = "pam"
