@@ -458,6 +458,12 @@ async def student(i: int, ctx: argparse.Namespace, results: Results, start_at: f
             raise
         except Exception as err:  # noqa: BLE001 - a student's failure is a result, not a crash
             results.errors.append(f"{name}: {step}: {type(err).__name__}: {err or 'no answer in time'}"[:300])
+            if token:  # a failed student still asks the hub to stop their server, as a student would
+                with contextlib.suppress(Exception):
+                    async with http.delete(f"{hub}/hub/api/users/{name}/server",
+                                           headers={"Authorization": f"token {token}"},
+                                           timeout=aiohttp.ClientTimeout(total=20)):
+                        pass
 
 
 async def run_class(ctx: argparse.Namespace, results: Results, sampler: MemorySampler) -> None:
@@ -504,7 +510,7 @@ def _percentile(xs: list[float], q: float) -> float | None:
     return round(statistics.quantiles(xs, n=100, method="inclusive")[q - 1], 4)
 
 
-def stop_hub(proc: subprocess.Popen, grace: float = 30.0) -> None:
+def stop_hub(proc: subprocess.Popen, grace: float = 60.0) -> None:
     """SIGTERM the hub: it stops every server, its services and its proxy (cleanup_servers, cleanup_proxy)."""
     if proc.poll() is None:
         with contextlib.suppress(ProcessLookupError):
