@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: course test setup setup-dev browser-deps lint figures site slides
+.PHONY: course test setup setup-dev browser-deps classroom-deps lint figures site slides link student-build instructor-build assignments classroom-benchmark
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ $(VENV)/.course-installed: requirements.txt pyproject.toml tools/torch_install.p
 	$(PIP_QUIET) -r requirements.txt
 	touch $@
 
-$(VENV)/.dev-installed: requirements.txt requirements-dev.txt pyproject.toml tools/torch_install.py | $(BIN)/python
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt classroom/requirements.txt pyproject.toml tools/torch_install.py | $(BIN)/python
 	$(BIN)/python tools/torch_install.py
 	$(PIP_QUIET) -r requirements-dev.txt
 	touch $@
@@ -44,8 +44,26 @@ browser-deps:
 	  fi; \
 	fi
 
+# The classroom (classroom/README.md): JupyterHub, nbgitpuller and nbgrader from PyPI (requirements-dev.txt
+# includes classroom/requirements.txt), and configurable-http-proxy from npm at the version classroom/package.json
+# pins, into classroom/node_modules (git-ignored). Without npm the hub tests skip and say why.
+CHP := classroom/node_modules/.bin/configurable-http-proxy
+$(CHP): classroom/package.json
+	@if ! command -v npm >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Node.js and npm for the classroom's proxy..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
+	fi
+	@if command -v npm >/dev/null; then \
+	  (cd classroom && npm install --no-audit --no-fund --package-lock=false --loglevel=error) && touch $@ \
+	    || echo "npm install failed: the JupyterHub tests will skip (run 'make classroom-deps' again)."; \
+	else \
+	  echo "npm is missing: the JupyterHub tests will skip (install Node.js and npm, then 'make classroom-deps')."; \
+	fi
+
+classroom-deps: setup-dev $(CHP)
+
 # pytest's exit code 5 means no test was collected: that is a failure here, said out loud.
-test: setup-dev browser-deps
+test: setup-dev browser-deps classroom-deps
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: treating that as a failure."; exit 1; fi; \
 	exit $$rc
@@ -63,3 +81,27 @@ site: setup-dev
 
 slides: setup-dev
 	$(BIN)/python tools/build_site.py --to slides
+
+# The nbgitpuller link for a class: make link HUB=https://hub.example.org NOTEBOOK=notebooks/02_cross_entropy_and_kl.ipynb
+HUB ?=
+REPO ?= https://github.com/cross-entropy-course/cross-entropy-course
+BRANCH ?= main
+NOTEBOOK ?= notebooks/00_welcome.ipynb
+link:
+	@$(PYTHON) classroom/make_link.py --hub "$(HUB)" --repo "$(REPO)" --branch "$(BRANCH)" --notebook "$(NOTEBOOK)"
+
+# A class's builds (classroom/README.md): students get no reference answers; the instructor gets them and the
+# nbgrader course folder. Both land in build/ (git-ignored).
+student-build: setup-dev
+	$(BIN)/python tools/course_builds.py student build/student
+
+instructor-build: setup-dev
+	$(BIN)/python tools/course_builds.py instructor build/instructor
+
+assignments: setup-dev
+	$(BIN)/python tools/course_builds.py assignments build/grading
+
+# N students on a real JupyterHub on this machine: make classroom-benchmark STUDENTS=30
+STUDENTS ?= 30
+classroom-benchmark: classroom-deps
+	nice -n 10 $(BIN)/python benchmarks/classroom.py --students $(STUDENTS)

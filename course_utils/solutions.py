@@ -12,7 +12,8 @@ __all__ = ["bits_to_name", "binary_entropy", "surprisal_bits", "entropy_bits", "
            "logistic_regression_grad", "softmax_stable", "cross_entropy_from_logits", "soft_target_cross_entropy",
            "grad_bce_wrt_logit", "grad_mse_wrt_logit", "grad_softmax_ce", "binary_hinge", "binary_focal_loss",
            "smooth_labels", "weighted_mean_ce", "uniform_guess_loss", "flip_batch", "per_class_accuracy",
-           "confident_mistakes", "ece", "brier", "best_temperature"]
+           "confident_mistakes", "ece", "brier", "best_temperature", "bits_per_character", "markov_entropy_rate",
+           "masked_token_mean_nll"]
 
 
 # --- 01 surprisal and entropy ---
