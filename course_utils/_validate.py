@@ -145,7 +145,7 @@ def check_int(value, name: str, *, low: int = 1, high: int | None = None) -> int
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int (got {type(value).__name__})")
     if value < low or (high is not None and value > high):
-        span = f">= {low}" if high is None else f"between {low} and {high}"
+        span = f">= {low}" if high is None else f">= {low} and <= {high}"
         raise ValueError(f"{name} must be {span} (got {value})")
     return int(value)
 

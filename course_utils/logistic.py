@@ -20,7 +20,8 @@ MAX_STEPS = 1_000_000
 #: The largest number of points a toy data set may have.
 MAX_POINTS = 10_000_000
 
-__all__ = ["LOSSES", "MAX_STEPS", "MAX_POINTS", "blob_centers", "make_blobs", "TrainResult", "train_logistic", "check_train_args"]
+__all__ = ["LOSSES", "MAX_STEPS", "MAX_POINTS", "blob_centers", "make_blobs", "TrainResult", "train_logistic",
+           "check_train_args"]
 
 #: The two losses the from-scratch trainer offers (keys of binary_losses.BINARY_LOSSES).
 LOSSES = ("bce", "mse")

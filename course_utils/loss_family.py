@@ -15,20 +15,19 @@ import numpy as np
 
 from . import binary_losses, losses
 from ._validate import (
+    MAX_SEED,
+    as_binary_xy,
     as_float,
     as_index_targets,
+    as_int_array,
     as_logits_2d,
     as_probs,
-    as_binary_xy,
-    as_int_array,
     as_weight,
     check_instance,
+    check_int,
     check_nonempty,
     check_same_shape,
     check_scalar,
-    check_seed,
-    MAX_SEED,
-    check_int,
 )
 from .logistic import TrainResult, make_blobs, train_logistic
 from .plots import COLORS

@@ -14,8 +14,20 @@ import matplotlib as mpl
 import numpy as np
 
 from . import binary_losses, grads, logistic, losses
-from ._validate import (as_binary_labels, as_binary_xy, as_float, as_probs, check_axes, check_axes_sequence,
-                        check_bool, check_int, check_mapping, check_optional_str, check_scalar, check_str)
+from ._validate import (
+    as_binary_labels,
+    as_binary_xy,
+    as_float,
+    as_probs,
+    check_axes,
+    check_axes_sequence,
+    check_bool,
+    check_int,
+    check_mapping,
+    check_optional_str,
+    check_scalar,
+    check_str,
+)
 
 __all__ = ["COLORS", "UNIT_LABELS", "use_style", "new_axes", "fmt_number", "nice_limit", "fit_limit",
            "DistributionBarsArtists", "CrossEntropyStackArtists", "LOSS_STYLES", "GRAD_STYLES", "binary_curve",

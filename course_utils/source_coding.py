@@ -17,8 +17,17 @@ import numbers
 import numpy as np
 
 from . import info
-from ._validate import (as_1d_distribution, as_class_indices, as_float, check_int, check_mapping, check_scalar,
-                        check_seed, check_str, check_str_sequence)
+from ._validate import (
+    as_1d_distribution,
+    as_float,
+    as_int_array,
+    check_int,
+    check_mapping,
+    check_scalar,
+    check_seed,
+    check_str,
+    check_str_sequence,
+)
 from .plots import COLORS, new_axes
 
 __all__ = [
@@ -121,8 +130,8 @@ def is_prefix_free(codewords) -> bool:
 def encode(symbols, codewords) -> str:
     """Concatenate the codewords of a sequence of outcome indices into one bit string."""
     codewords = _check_codewords(codewords)
-    symbols = as_class_indices(symbols, "symbols", len(codewords))
-    if symbols.ndim != 1:
+    symbols = as_int_array(symbols, "symbols")
+    if symbols.ndim != 1 or (symbols.size and (symbols.min() < 0 or symbols.max() >= len(codewords))):
         raise ValueError(f"symbols must be a 1-D sequence of outcome indices in 0..{len(codewords) - 1}")
     return "".join(codewords[s] for s in symbols.tolist())
 

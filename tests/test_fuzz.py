@@ -139,8 +139,9 @@ def _bins():
 
 
 def _history():
-    return types.SimpleNamespace(epoch=[1, 2], train_loss=[2.0, 1.5], test_loss=[2.1, 1.7], step_loss=[2.2, 1.9, 1.6, 1.4],
-                                 train_accuracy=[0.3, 0.5], test_accuracy=[0.28, 0.45], recipe="fuzz")
+    return types.SimpleNamespace(epoch=[1, 2], train_loss=[2.0, 1.5], test_loss=[2.1, 1.7],
+                                 step_loss=[2.2, 1.9, 1.6, 1.4], train_accuracy=[0.3, 0.5],
+                                 test_accuracy=[0.28, 0.45], recipe="fuzz")
 
 
 def _axes():
@@ -564,7 +565,7 @@ def call_once(key, fn, kwargs, *, label) -> tuple[str, object]:
         signal.setitimer(signal.ITIMER_PROF, 0)
         signal.signal(signal.SIGPROF, old)
         broken = [fd for fd in _fds_ok() if fd not in before]
-        for fd, copy in zip((0, 1, 2), saved):
+        for fd, copy in zip((0, 1, 2), saved, strict=True):
             if fd in broken:
                 os.dup2(copy, fd)
             os.close(copy)
