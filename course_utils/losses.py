@@ -182,7 +182,8 @@ def categorical_cross_entropy(logits, targets, *, weight=None, label_smoothing: 
         return check_finite_result(reduce(loss, reduction, denominator=n), "logits")
     y = as_index_targets(targets, z)
     # -log softmax(z)[y] = (max - z_y) + log sum_j e^{z_j - max}, without forming the (N, C) log-softmax.
-    shifted = z - z.max(axis=-1, keepdims=True)
+    with np.errstate(over="ignore"):  # logits near ±1e308: the gap overflows to inf, refused below
+        shifted = z - z.max(axis=-1, keepdims=True)
     shifted_y = num.gather(shifted, y)
     if eps > 0:  # sum_c w_c log softmax(z)_c = sum_c w_c shifted_c - (sum_c w_c) log_s, log_s added below
         smooth_shift = shifted.sum(axis=-1) if w is None else (shifted * w).sum(axis=-1)
