@@ -54,11 +54,11 @@ def setup(*, projector: bool | None = None, seed: int = 0, quiet: bool = False) 
     """Prepare a notebook: figure style (projector mode from the argument or ``COURSE_PROJECTOR=1``),
     seeds, device and fast mode. Returns what it set, as a dict, and prints one line unless ``quiet``."""
     from . import plots
-    from ._validate import check_bool, check_optional_bool, check_seed
+    from ._validate import check_flag, check_optional_flag, check_seed
 
-    projector = check_optional_bool(projector, "projector")
+    projector = check_optional_flag(projector, "projector")
     check_seed(seed)
-    check_bool(quiet, "quiet")
+    check_flag(quiet, "quiet")
     if projector is None:
         projector = _env_flag("COURSE_PROJECTOR")
     plots.use_style(projector=projector)

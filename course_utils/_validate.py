@@ -299,16 +299,16 @@ def _type_name(value) -> str:
     return type(value).__name__
 
 
-def check_bool(value, name: str) -> bool:
+def check_flag(value, name: str) -> bool:
     """A flag: ``True`` or ``False`` only (the strings "no" and "False" are not false, so they are refused)."""
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     raise TypeError(f"{name} must be True or False (got {_type_name(value)})")
 
 
-def check_optional_bool(value, name: str) -> bool | None:
+def check_optional_flag(value, name: str) -> bool | None:
     """A flag that may also be ``None`` (meaning: decide for me)."""
-    return None if value is None else check_bool(value, name)
+    return None if value is None else check_flag(value, name)
 
 
 def check_seed(seed, name: str = "seed") -> int:

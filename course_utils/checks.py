@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import grads, info, losses  # noqa: F401 - the sections below compute expected values with them
-from ._validate import check_bool, check_callable, check_str
+from ._validate import check_flag, check_callable, check_str
 
 __all__ = ["CHECKS", "Case", "CheckResult", "register", "run_cases", "show_code", "show_solution",
            "check_binary_entropy", "check_surprisal_bits", "check_entropy_bits", "check_average_code_length",
@@ -106,7 +106,7 @@ def run_cases(name: str, fn: Callable, cases: list[Case], *, verbose: bool = Tru
     """Run ``fn`` on every case, print one line per case, and return a :class:`CheckResult`."""
     check_str(name, "name")
     check_callable(fn, "fn")
-    check_bool(verbose, "verbose")
+    check_flag(verbose, "verbose")
     if not isinstance(cases, (list, tuple)) or not cases or not all(isinstance(c, Case) for c in cases):
         raise TypeError(f"cases must be a non-empty list of Case (got {type(cases).__name__})")
     say = print if verbose else (lambda *a, **k: None)

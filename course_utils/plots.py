@@ -21,7 +21,7 @@ from ._validate import (
     as_probs,
     check_axes,
     check_axes_sequence,
-    check_bool,
+    check_flag,
     check_int,
     check_mapping,
     check_optional_str,
@@ -519,7 +519,7 @@ def plot_reliability_diagram(bins, ax=None, *, title: str | None = None, show_ec
         raise TypeError(f"bins must come from reliability_bins(...) (got {type(bins).__name__})")
     check_axes(ax, "ax")
     check_optional_str(title, "title")
-    check_bool(show_ece, "show_ece")
+    check_flag(show_ece, "show_ece")
     if ax is None:
         _, ax = plt.subplots(figsize=(4.8, 4.8))
     ReliabilityArtists(ax, bins, show_ece=show_ece)
@@ -542,7 +542,7 @@ def plot_loss_histogram(groups, ax=None, *, colors=None, bins=40, title: str | N
     if not isinstance(groups, Mapping) or not groups:
         raise TypeError("groups must be a non-empty dict {label: per-sample losses}")
     for flag, name in ((density, "density"), (log_counts, "log_counts"), (mean_line, "mean_line")):
-        check_bool(flag, name)
+        check_flag(flag, name)
     check_axes(ax, "ax")
     check_optional_str(title, "title")
     if colors is not None:
