@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import grads, info, losses  # noqa: F401 - the sections below compute expected values with them
-from ._validate import check_flag, check_callable, check_str
+from ._validate import check_callable, check_flag, check_str
 
 __all__ = ["CHECKS", "Case", "CheckResult", "register", "run_cases", "show_code", "show_solution",
            "check_binary_entropy", "check_surprisal_bits", "check_entropy_bits", "check_average_code_length",
