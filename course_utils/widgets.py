@@ -657,7 +657,10 @@ class TemperatureExplorer(Explorer):
         self.buttons = {"reset": widgets.Button(description="T = 1 (as trained)", tooltip="reset T to 1")}
         self.buttons["reset"].on_click(lambda _: setattr(slider, "value", 1.0))
         if fitted_temperature is not None:
-            self.buttons["fit"] = widgets.Button(description=f"fitted T = {fitted_temperature:.3g}",
+            lo, hi = 10.0 ** slider.min, 10.0 ** slider.max  # a log slider: min and max are exponents
+            end = min(max(fitted_temperature, lo), hi)
+            beyond = "" if lo <= fitted_temperature <= hi else f" (slider ends at {end:g})"
+            self.buttons["fit"] = widgets.Button(description=f"fitted T = {fitted_temperature:.3g}{beyond}",
                                                  button_style="info",
                                                  tooltip="the temperature fitted on the held-out split")
             self.buttons["fit"].on_click(lambda _: setattr(slider, "value", fitted_temperature))
@@ -676,9 +679,8 @@ def temperature_explorer(logits, targets, *, temperature: float = 1.0, n_bins: i
     t = _in_slider_range(calibration.check_temperature(temperature), "temperature", 0.1, 10.0)
     n_bins = int(_in_slider_range(calibration.check_n_bins(n_bins), "n_bins", 1, 30))
     if fitted_temperature is not None:
-        fitted_temperature = _in_slider_range(
-            check_scalar(fitted_temperature, "fitted_temperature", low=0.0, low_open=True), "fitted_temperature",
-            0.1, 10.0)
+        # not refused beyond the slider (a fit on stand-in data can hit its bound, T = 100): the button says so
+        fitted_temperature = check_scalar(fitted_temperature, "fitted_temperature", low=0.0, low_open=True)
     compute = _temperature_compute(logits, targets)
     controls = {
         "temperature": widgets.FloatLogSlider(
