@@ -29,8 +29,9 @@ def seed_everything(seed: int = 0) -> None:
     """Seed Python's, NumPy's and torch's random number generators."""
     import numpy as np
 
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise TypeError(f"seed must be an int (got {type(seed).__name__})")
+    from ._validate import check_seed
+
+    seed = check_seed(seed)
     random.seed(seed)
     np.random.seed(seed)  # noqa: NPY002 - learners also call the legacy np.random functions
     try:
@@ -44,7 +45,11 @@ def setup(*, projector: bool | None = None, seed: int = 0, quiet: bool = False) 
     """Prepare a notebook: figure style (projector mode from the argument or ``COURSE_PROJECTOR=1``),
     seeds, device and fast mode. Returns what it set, as a dict, and prints one line unless ``quiet``."""
     from . import plots
+    from ._validate import check_flag, check_optional_flag, check_seed
 
+    projector = check_optional_flag(projector, "projector")
+    check_seed(seed)
+    check_flag(quiet, "quiet")
     if projector is None:
         projector = settings.env_flag("COURSE_PROJECTOR")
     if not isinstance(projector, bool):

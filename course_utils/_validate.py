@@ -19,6 +19,8 @@ def _to_numpy(x, name: str) -> np.ndarray:
     """Lists, tuples, scalars, NumPy arrays and CPU torch tensors -> a NumPy array (no copy if possible)."""
     if x is None:
         raise TypeError(f"{name} must be a number or an array of numbers (got None)")
+    if isinstance(x, (bool, np.bool_)):  # True is not the number 1 here (arrays of booleans are masks, allowed)
+        raise TypeError(f"{name} must be a number or an array of numbers (got bool)")
     if isinstance(x, (str, bytes)):
         raise TypeError(f"{name} must be a number or an array of numbers (got {type(x).__name__})")
     mod = type(x).__module__
@@ -133,7 +135,7 @@ def check_base(base) -> float:
 
 
 def check_reduction(reduction) -> str:
-    if reduction not in REDUCTIONS:
+    if not isinstance(reduction, str) or reduction not in REDUCTIONS:
         raise ValueError(f"reduction must be one of 'mean', 'sum', 'none' (got {reduction!r})")
     return reduction
 
@@ -143,16 +145,23 @@ def check_int(value, name: str, *, low: int = 1, high: int | None = None) -> int
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int (got {type(value).__name__})")
     if value < low or (high is not None and value > high):
-        span = f">= {low}" if high is None else f"between {low} and {high}"
+        span = f">= {low}" if high is None else f">= {low} and <= {high}"
         raise ValueError(f"{name} must be {span} (got {value})")
     return int(value)
+
+
+def _is_real_cpu_tensor_scalar(value) -> bool:
+    """A 0-d CPU torch tensor of a real, non-bool dtype (recognised without importing torch)."""
+    if not type(value).__module__.startswith("torch") or getattr(value, "ndim", None) != 0:
+        return False
+    return value.device.type == "cpu" and not value.dtype.is_complex and str(value.dtype) != "torch.bool"
 
 
 def check_scalar(value, name: str, *, low: float | None = None, high: float | None = None,
                  low_open: bool = False, high_open: bool = False) -> float:
     """A finite real scalar inside ``[low, high]`` (ends open where asked)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        if type(value).__module__.startswith(("numpy", "torch")) and np.ndim(value) == 0:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        if isinstance(value, (np.integer, np.floating)) or _is_real_cpu_tensor_scalar(value):
             value = float(value)
         else:
             raise TypeError(f"{name} must be a real number (got {type(value).__name__})")
@@ -209,8 +218,8 @@ def check_nonempty(x: np.ndarray, name: str) -> None:
 
 
 def check_gamma(gamma) -> float:
-    """The focusing parameter γ >= 0 of focal loss."""
-    return check_scalar(gamma, "gamma", low=0.0)
+    """The focusing parameter γ of focal loss, in [0, 100] (papers use 0 to 5; beyond 100 nothing is left)."""
+    return check_scalar(gamma, "gamma", low=0.0, high=100.0)
 
 
 def check_alpha(alpha) -> float:
@@ -228,6 +237,14 @@ def as_binary_labels(y, name: str = "y") -> int:
     if y not in (0, 1):
         raise ValueError(f"{name} must be the label 0 or 1 (got {y!r})")
     return int(y)
+
+
+def as_nonnegative(x, name: str) -> np.ndarray:
+    """Finite, non-negative numbers (element and class weights)."""
+    arr = as_float(x, name)
+    if arr.size and arr.min() < 0:
+        raise ValueError(f"{name} must be non-negative (got {arr.min():.6g})")
+    return arr
 
 
 def as_weight(weight, name: str, length: int) -> np.ndarray:
@@ -248,6 +265,20 @@ def broadcast_to(x: np.ndarray, shape: tuple, name: str, other: str) -> np.ndarr
         raise ValueError(f"{name} of shape {x.shape} cannot be broadcast to the shape of {other} {shape}") from None
 
 
+def check_weight_total(total: float, name: str = "weight") -> None:
+    """A weighted mean divides by the weights of the batch's targets: refuse 0 / 0 instead of returning NaN."""
+    if not total > 0:
+        raise ValueError(f"{name} sums to {total:g} over this batch's targets, so the weighted mean is 0 / 0; "
+                         "give the batch's classes a positive weight, or use reduction='sum'")
+
+
+def check_finite_result(out, names: str):
+    """A loss that overflowed float64 (inputs near 1e308) is refused, naming the inputs, never returned as inf."""
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"{names} too large: the result overflows float64 (keep |values| well below 1e300)")
+    return out
+
+
 def reduce(loss: np.ndarray, reduction: str, denominator: float | None = None):
     """Apply a torch-style reduction. ``denominator`` overrides the count for 'mean' (weighted means)."""
     if reduction == "none":
@@ -259,27 +290,11 @@ def reduce(loss: np.ndarray, reduction: str, denominator: float | None = None):
     return np.float64(total / n) if n else np.float64(np.nan)
 
 
-# ===================================================================================================
 # Shared validators added with the CIFAR-10 wing (course_utils/cifar). Appended here, at the very end.
 # ===================================================================================================
-def check_int_between(value, name: str, low: int, high: int) -> int:
-    """An integer (not a bool) in ``[low, high]``."""
-    value = check_int(value, name, low=low)
-    if value > high:
-        raise ValueError(f"{name} must be <= {high} (got {value})")
-    return value
-
-
 def check_optional_int(value, name: str, *, low: int = 1) -> int | None:
     """None, or an integer (not a bool) of at least ``low``."""
     return None if value is None else check_int(value, name, low=low)
-
-
-def check_flag(value, name: str) -> bool:
-    """True or False, nothing else (the strings "no" and "False" are refused, not read as true)."""
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False (got {type(value).__name__})")
-    return value
 
 
 def check_path(value, name: str):
@@ -296,3 +311,127 @@ def check_path(value, name: str):
     if not path or "\x00" in path:
         raise ValueError(f"{name} must be a non-empty path without NUL characters (got {path!r})")
     return Path(path).expanduser()
+
+
+# --- kinds of things other than numbers -------------------------------------------------------------------
+#: The largest seed accepted (NumPy's legacy generator, which notebooks also seed, takes 32 bits).
+MAX_SEED = 2**32 - 1
+
+
+def _type_name(value) -> str:
+    return type(value).__name__
+
+
+def check_flag(value, name: str) -> bool:
+    """A flag: ``True`` or ``False`` only (the strings "no" and "False" are not false, so they are refused)."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(f"{name} must be True or False (got {_type_name(value)})")
+
+
+def check_optional_flag(value, name: str) -> bool | None:
+    """A flag that may also be ``None`` (meaning: decide for me)."""
+    return None if value is None else check_flag(value, name)
+
+
+def check_seed(seed, name: str = "seed") -> int:
+    """A random seed: an int (not a bool, not 1.5 or "3") in ``[0, 2**32 - 1]``."""
+    return check_int(seed, name, low=0, high=MAX_SEED)
+
+
+def check_str(value, name: str, *, choices=None) -> str:
+    """A str, one of ``choices`` when given."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str (got {_type_name(value)})")
+    if choices is not None and value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))} (got {value!r})")
+    return value
+
+
+def check_optional_str(value, name: str) -> str | None:
+    """A str or ``None`` (a title, a label)."""
+    return None if value is None else check_str(value, name)
+
+
+def check_callable(value, name: str) -> None:
+    if not callable(value):
+        raise TypeError(f"{name} must be a function (got {_type_name(value)})")
+
+
+def check_instance(value, cls, name: str, what: str | None = None):
+    """``value`` must be an instance of ``cls`` (a class or a tuple of classes)."""
+    if not isinstance(value, cls):
+        if what is None:
+            what = " or ".join(c.__name__ for c in (cls if isinstance(cls, tuple) else (cls,)))
+        raise TypeError(f"{name} must be a {what} (got {_type_name(value)})")
+    return value
+
+
+def _is_axes(ax) -> bool:
+    """A matplotlib Axes, recognised by its class (the floor imports no matplotlib)."""
+    return any(c.__name__ == "Axes" and c.__module__.startswith("matplotlib.axes") for c in type(ax).__mro__)
+
+
+def check_axes(ax, name: str = "ax", *, allow_none: bool = True):
+    """A matplotlib Axes to draw on (or ``None``, meaning a new figure)."""
+    if ax is None and allow_none:
+        return None
+    if not _is_axes(ax):
+        raise TypeError(f"{name} must be a matplotlib Axes{' or None' if allow_none else ''} (got {_type_name(ax)})")
+    return ax
+
+
+def check_axes_sequence(axes, name: str, count: int):
+    """``count`` matplotlib Axes (a list, a tuple or an array of them), or ``None``."""
+    if axes is None:
+        return None
+    try:
+        items = list(np.ravel(np.asarray(axes, dtype=object))) if not isinstance(axes, (str, bytes)) else None
+    except Exception:  # noqa: BLE001 - anything that isn't a sequence
+        items = None
+    if items is None or len(items) != count or not all(_is_axes(a) for a in items):
+        raise TypeError(f"{name} must be {count} matplotlib Axes or None (got {_type_name(axes)})")
+    return items
+
+
+def check_mapping(value, name: str, *, nonempty: bool = False):
+    """A dict-like mapping (for ``events=``, ``groups=``, ``colors=``)."""
+    from collections.abc import Mapping
+
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{name} must be a dict (got {_type_name(value)})")
+    if nonempty and not value:
+        raise ValueError(f"{name} must not be empty")
+    return value
+
+
+def check_str_sequence(value, name: str, *, nonempty: bool = True) -> list[str]:
+    """A list or tuple of str (code words, loss names)."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple, np.ndarray)):
+        raise TypeError(f"{name} must be a list of str (got {_type_name(value)})")
+    items = list(value)
+    bad = [v for v in items if not isinstance(v, str)]
+    if bad:
+        raise TypeError(f"{name} must contain only str (got {_type_name(bad[0])})")
+    if nonempty and not items:
+        raise ValueError(f"{name} must not be empty")
+    return items
+
+
+
+def as_int_array(x, name: str, *, low: int | None = None, high: int | None = None) -> np.ndarray:
+    """Whole numbers (ints, or floats that are whole; not bools) in ``[low, high]``, as int64."""
+    arr = _to_numpy(x, name)
+    if arr.dtype.kind == "b":
+        raise TypeError(f"{name} must contain integers (got booleans)")
+    if arr.dtype.kind == "f":
+        if arr.size and not np.all(np.isfinite(arr) & (arr == np.round(arr))):
+            raise ValueError(f"{name} must contain whole numbers (got a fractional, NaN or infinite value)")
+    if arr.size and low is not None and arr.min() < low:
+        raise ValueError(f"{name} must be >= {low} (got {arr.min():g})")
+    if arr.size and high is not None and arr.max() > high:
+        raise ValueError(f"{name} must be <= {high} (got {arr.max():g})")
+    return arr.astype(np.int64)
+
+
+# ============================================================================================

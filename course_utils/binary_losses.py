@@ -92,7 +92,7 @@ def check_params(**params) -> dict:
     out = {**DEFAULT_PARAMS, **params}
     out["gamma"] = check_gamma(out["gamma"])
     out["alpha"] = check_alpha(out["alpha"])
-    out["pos_weight"] = check_scalar(out["pos_weight"], "pos_weight", low=0.0)
+    out["pos_weight"] = check_scalar(out["pos_weight"], "pos_weight", low=0.0, high=1e6)
     out["label_smoothing"] = check_scalar(out["label_smoothing"], "label_smoothing", low=0.0, high=1.0)
     return out
 

@@ -70,8 +70,8 @@ class ReliabilityBins(NamedTuple):
 
 # --------------------------------------------------------------------------------------------- the door
 def check_n_bins(n_bins) -> int:
-    """The number of reliability bins: an int >= 1."""
-    return check_int(n_bins, "n_bins", low=1)
+    """The number of reliability bins: an int from 1 to 10000."""
+    return check_int(n_bins, "n_bins", low=1, high=10_000)
 
 
 def _matrix(x, name: str) -> np.ndarray:
@@ -222,7 +222,11 @@ def apply_temperature(logits, temperature: float) -> np.ndarray:
     """
     t = check_temperature(temperature)
     z = _matrix(logits, "logits")
-    return np.exp(num.log_softmax(z / t, 1))
+    with np.errstate(over="ignore"):
+        scaled = z / t
+    if not np.isfinite(scaled).all():
+        raise ValueError(f"logits / temperature overflows float64: temperature {t:g} is too small for these logits")
+    return np.exp(num.log_softmax(scaled, 1))
 
 
 def _nll_and_slopes(z: np.ndarray, y: np.ndarray, beta: float) -> tuple[float, float, float]:

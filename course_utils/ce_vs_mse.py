@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import binary_losses, losses
-from ._validate import as_binary_labels, as_binary_xy, as_float, check_scalar
+from ._validate import as_binary_labels, as_binary_xy, as_float, as_probs, check_instance, check_scalar, check_seed
 from .logistic import LOSSES, TrainResult, check_train_args, make_blobs, train_logistic
 from .plots import COLORS, new_figure
 
@@ -75,7 +75,9 @@ class SaturationTable:
 def saturation_table(probs=(0.5, 0.1, 0.01, 0.001), *, y: int = 1) -> SaturationTable:
     """BCE and MSE, and their gradients with respect to the logit (from binary_losses.BINARY_LOSSES), when the
     model predicts P(y = 1) = q for each q in ``probs`` and the label is ``y``."""
-    q = as_float(probs, "probs", min_ndim=1).ravel()
+    q = as_probs(probs, "probs").ravel()
+    if q.size == 0 or q.min() <= 0 or q.max() >= 1:
+        raise ValueError("probs must be a non-empty list of probabilities strictly between 0 and 1")
     y = as_binary_labels(y, "y")
     z = losses.logit(q)
     t = np.full_like(q, float(y))
@@ -101,10 +103,11 @@ class Race:
 
 def _data_or_blobs(x, y, seed) -> tuple[np.ndarray, np.ndarray]:
     """The given data set, or the notebooks' default one: ``make_blobs(200, separation=3.0, seed=seed)``."""
+    seed = check_seed(seed)
     if x is None and y is None:
         return make_blobs(200, separation=3.0, seed=seed)
     if x is None or y is None:
-        raise ValueError("give both x and y, or neither")
+        raise ValueError(f"give both x and y, or neither (got {'y' if x is None else 'x'} only)")
     return as_binary_xy(x, y)
 
 
@@ -117,10 +120,11 @@ def training_race(x=None, y=None, *, w0=(-4.0, -4.0), b0: float = 0.0, lr: float
     full error σ(z) - y. Data: ``make_blobs(200, separation=3.0, seed=seed)`` unless given.
     """
     x, y = _data_or_blobs(x, y, seed)
+    w0 = as_float(w0, "w0")
     target_accuracy = check_scalar(target_accuracy, "target_accuracy", low=0.0, high=1.0)
     results, acc = {}, {}
     for loss in ("bce", "mse"):
-        r = train_logistic(x, y, loss=loss, lr=lr, steps=steps, w0=np.asarray(w0, dtype=float), b0=b0)
+        r = train_logistic(x, y, loss=loss, lr=lr, steps=steps, w0=w0, b0=b0)
         z = x @ r.w_path.T + r.b_path  # (n, steps + 1): the logits after each step
         results[loss] = r
         acc[loss] = ((z > 0) == (y[:, None] == 1)).mean(axis=0)
@@ -129,6 +133,7 @@ def training_race(x=None, y=None, *, w0=(-4.0, -4.0), b0: float = 0.0, lr: float
 
 def race_figure(race: Race):
     """Two panels: loss (nats for BCE, squared probability for MSE) and accuracy against the step."""
+    check_instance(race, Race, "race", "Race from training_race()")
     fig = new_figure((10, 3.8))
     (a1, a2) = fig.subplots(1, 2)
     style = {"bce": (COLORS["loss"], "-", "cross-entropy (BCE)"), "mse": (COLORS["other"], "--", "MSE on σ(z)")}
@@ -182,9 +187,11 @@ def loss_landscape(x=None, y=None, *, direction=None, t=None, b: float = 0.0, se
     if d.shape != (x.shape[1],) or not np.any(d):
         raise ValueError(f"direction must be a non-zero vector of shape ({x.shape[1]},) (got {d.shape})")
     t = np.linspace(-8, 8, 401) if t is None else as_float(t, "t", min_ndim=1).ravel()
-    if t.size < 3 or not np.allclose(np.diff(t), t[1] - t[0]):
-        raise ValueError("t must be an evenly spaced grid of at least 3 points")
-    b = check_scalar(b, "b")
+    if t.size < 3 or t.size > 100_000 or not np.allclose(np.diff(t), t[1] - t[0]) or t[1] <= t[0]:
+        raise ValueError("t must be an increasing, evenly spaced grid of 3 to 100000 points")
+    if np.abs(t).max() * np.abs(x @ d).max(initial=0) > 1e150:
+        raise ValueError("t reaches logits beyond 1e150; use a shorter line")
+    b = check_scalar(b, "b", low=-1e6, high=1e6)
     z = np.outer(t, x @ d) + b  # (len(t), n)
     yy = np.broadcast_to(y, z.shape)
     bce = losses.binary_cross_entropy_with_logits(z, yy, reduction="none").mean(axis=1)
@@ -194,6 +201,7 @@ def loss_landscape(x=None, y=None, *, direction=None, t=None, b: float = 0.0, se
 
 def landscape_figure(land: Landscape):
     """Two panels, BCE and MSE along the line, with the stretches of negative curvature shaded."""
+    check_instance(land, Landscape, "land", "Landscape from loss_landscape()")
     fig = new_figure((10, 3.8))
     axes = fig.subplots(1, 2)
     for ax, loss, color, title, unit in ((axes[0], "bce", COLORS["loss"], "cross-entropy: convex", "nats"),

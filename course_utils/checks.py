@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import grads, info, losses  # noqa: F401 - the sections below compute expected values with them
+from ._validate import check_callable, check_flag, check_str
 
 __all__ = ["CHECKS", "Case", "CheckResult", "register", "run_cases", "show_code", "show_solution",
            "check_bits_to_name", "check_binary_entropy", "check_surprisal_bits", "check_entropy_bits",
@@ -69,6 +70,9 @@ class CheckResult:
 
 def register(name: str):
     """Register a check under the name of its reference solution in ``solutions.py``."""
+    check_str(name, "name")
+    if not name.isidentifier():
+        raise ValueError(f"name must be the name of a function in solutions.py (got {name!r})")
 
     def deco(check: Callable[[Callable], CheckResult]):
         if name in CHECKS:
@@ -102,8 +106,11 @@ def _close(got: Any, expected: Any, case: Case) -> bool:
 
 def run_cases(name: str, fn: Callable, cases: list[Case], *, verbose: bool = True) -> CheckResult:
     """Run ``fn`` on every case, print one line per case, and return a :class:`CheckResult`."""
-    if not callable(fn):
-        raise TypeError(f"fn must be a function (got {type(fn).__name__})")
+    check_str(name, "name")
+    check_callable(fn, "fn")
+    check_flag(verbose, "verbose")
+    if not isinstance(cases, (list, tuple)) or not cases or not all(isinstance(c, Case) for c in cases):
+        raise TypeError(f"cases must be a non-empty list of Case (got {type(cases).__name__})")
     say = print if verbose else (lambda *a, **k: None)
     result = CheckResult(name=name, attempted=True)
     for case in cases:

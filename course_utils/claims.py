@@ -18,6 +18,7 @@ import numbers
 
 import numpy as np
 
+from ._validate import check_flag
 from .settings import fast_mode
 
 __all__ = ["ClaimError", "claim"]
@@ -44,8 +45,7 @@ def claim(statement: str, condition, *, full_only: bool = False, **numbers_) -> 
     skips it, and says so. Returns True when checked and true, False when skipped."""
     if not isinstance(statement, str) or not statement.strip():
         raise TypeError("statement must be a non-empty str: the sentence the numbers support")
-    if not isinstance(full_only, bool):
-        raise TypeError(f"full_only must be True or False (got {type(full_only).__name__})")
+    check_flag(full_only, "full_only")
     if not isinstance(condition, bool | np.bool_):
         raise TypeError(f"condition must be a bool computed from the numbers (got {type(condition).__name__})")
     shown = ", ".join(f"{k} = {_fmt(v)}" for k, v in numbers_.items())

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import info
-from ._validate import as_1d_distribution, as_float, check_int, check_scalar
+from ._validate import as_1d_distribution, as_float, check_instance, check_int, check_scalar, check_str
 from .plots import COLORS, new_axes
 
 __all__ = ["grid_gaussian", "grid_bimodal", "GaussianFit", "fit_gaussian_kl", "cross_entropy_path",
@@ -24,25 +24,41 @@ __all__ = ["grid_gaussian", "grid_bimodal", "GaussianFit", "fit_gaussian_kl", "c
 
 def _grid(x) -> np.ndarray:
     x = as_float(x, "x", min_ndim=1)
-    if x.ndim != 1 or x.size < 3 or not np.all(np.diff(x) > 0):
-        raise ValueError("x must be an increasing 1-D grid of at least 3 points")
+    if x.ndim != 1 or not 3 <= x.size <= 1_000_000 or not np.all(np.diff(x) > 0):
+        raise ValueError("x must be an increasing 1-D grid of 3 to 1000000 points")
     return x
+
+
+def _gaussian(x: np.ndarray, mu: float, sigma: float) -> np.ndarray:
+    """N(mu, sigma²) on the grid x, normalised, computed stably: when the Gaussian is far narrower than the
+    grid (or far off it) all its mass goes to the grid point(s) nearest mu, never NaN."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        logd = -0.5 * ((x - mu) / sigma) ** 2
+    top = logd.max()
+    if not np.isfinite(top):  # every point is infinitely many sigmas away: the nearest point takes it all
+        dist = np.abs(x - mu)
+        d = (dist == dist.min()).astype(np.float64)
+    else:
+        d = np.exp(logd - top)
+    return d / d.sum()
 
 
 def grid_gaussian(x, mu: float, sigma: float) -> np.ndarray:
     """A Gaussian N(mu, sigma²) discretised on the grid x: a distribution (sums to 1) over the grid points."""
     x = _grid(x)
-    mu = check_scalar(mu, "mu")
+    mu = check_scalar(mu, "mu", low=-1e300, high=1e300)
     sigma = check_scalar(sigma, "sigma", low=0.0, low_open=True)
-    logd = -0.5 * ((x - mu) / sigma) ** 2
-    d = np.exp(logd - logd.max())
-    return d / d.sum()
+    return _gaussian(x, mu, sigma)
 
 
 def grid_bimodal(x, *, mu1: float = -2.5, mu2: float = 2.5, sigma: float = 0.7, weight: float = 0.5) -> np.ndarray:
     """A mixture of two Gaussians, weight·N(mu1, σ²) + (1 - weight)·N(mu2, σ²), discretised on x."""
+    x = _grid(x)
+    mu1 = check_scalar(mu1, "mu1", low=-1e300, high=1e300)
+    mu2 = check_scalar(mu2, "mu2", low=-1e300, high=1e300)
+    sigma = check_scalar(sigma, "sigma", low=0.0, low_open=True)
     weight = check_scalar(weight, "weight", low=0.0, high=1.0)
-    mix = weight * grid_gaussian(x, mu1, sigma) + (1 - weight) * grid_gaussian(x, mu2, sigma)
+    mix = weight * _gaussian(x, mu1, sigma) + (1 - weight) * _gaussian(x, mu2, sigma)
     return mix / mix.sum()
 
 
@@ -68,13 +84,22 @@ def fit_gaussian_kl(x, p, *, direction: str = "forward", mus=None, sigmas=None) 
     p = as_1d_distribution(p, "p")
     if p.shape != x.shape:
         raise ValueError(f"p must have one entry per grid point ({x.size}; got {p.size})")
-    if direction not in ("forward", "reverse"):
-        raise ValueError(f"direction must be 'forward' or 'reverse' (got {direction!r})")
+    check_str(direction, "direction", choices=("forward", "reverse"))
     span = x[-1] - x[0]
     mus = np.linspace(x[0], x[-1], 121) if mus is None else as_float(mus, "mus", min_ndim=1)
     sigmas = np.geomspace(span / 200, span / 2, 80) if sigmas is None else as_float(sigmas, "sigmas", min_ndim=1)
+    for name, a in (("mus", mus), ("sigmas", sigmas)):
+        if a.ndim != 1 or a.size == 0:
+            raise ValueError(f"{name} must be a non-empty 1-D grid of candidates (got shape {a.shape})")
+    if mus.size * sigmas.size * x.size > 50_000_000:
+        raise ValueError(f"mus ({mus.size}) × sigmas ({sigmas.size}) × x ({x.size}) is too large a search "
+                         "(at most 5e7 candidate points)")
+    if np.abs(mus - (x[0] + x[-1]) / 2).max() > 100 * span:
+        raise ValueError(f"mus must lie within 100 grid widths of the grid x (got {mus[np.argmax(np.abs(mus))]:g})")
     if sigmas.min() <= 0:
-        raise ValueError("sigmas must be > 0")
+        raise ValueError(f"sigmas must be > 0 (got {sigmas.min():g})")
+    if sigmas.min() < span * 1e-9 or sigmas.max() > span * 1e9:
+        raise ValueError(f"sigmas must lie between 1e-9 and 1e9 grid widths ({span * 1e-9:g} to {span * 1e9:g})")
     # every candidate q at once: shape (len(mus), len(sigmas), len(x))
     logq = -0.5 * ((x[None, None, :] - mus[:, None, None]) / sigmas[None, :, None]) ** 2
     logq -= logq.max(axis=-1, keepdims=True)
@@ -97,7 +122,7 @@ def cross_entropy_path(p, *, steps: int = 101, certainty: float = 0.999) -> tupl
     q = (2 - t) · p + (t - 1) · e, where e puts ``certainty`` on p's most likely outcome and spreads the
     rest evenly. Returns (t, H(p, q)), 2 · steps - 1 points; H is smallest at t = 1, where q = p."""
     p = as_1d_distribution(p, "p")
-    steps = check_int(steps, "steps", low=2)
+    steps = check_int(steps, "steps", low=2, high=1_000_000)
     certainty = check_scalar(certainty, "certainty", low=0.0, high=1.0, low_open=True, high_open=True)
     k = p.size
     if k < 2:
@@ -111,10 +136,19 @@ def cross_entropy_path(p, *, steps: int = 101, certainty: float = 0.999) -> tupl
 
 def plot_gaussian_fits(x, p, fits, *, ax=None):
     """The bimodal p and the Gaussians fitted by forward and reverse KL, as densities on the grid."""
-    ax = new_axes(ax, figsize=(7.0, 3.8))
     x = _grid(x)
+    p = as_1d_distribution(p, "p")
+    if p.shape != x.shape:
+        raise ValueError(f"p must have one entry per grid point ({x.size}; got {p.size})")
+    if isinstance(fits, GaussianFit) or not isinstance(fits, (list, tuple)):
+        raise TypeError(f"fits must be a list of GaussianFit from fit_gaussian_kl() (got {type(fits).__name__})")
+    for fit in fits:
+        check_instance(fit, GaussianFit, "fits", "list of GaussianFit from fit_gaussian_kl()")
+        if fit.q.shape != x.shape:
+            raise ValueError(f"fits must be fitted on this grid x ({x.size} points; got {fit.q.size})")
+    ax = new_axes(ax, figsize=(7.0, 3.8))
     dx = np.diff(x).mean()
-    ax.fill_between(x, np.asarray(p) / dx, color=COLORS["true"], alpha=0.3, label="p (true, bimodal)")
+    ax.fill_between(x, p / dx, color=COLORS["true"], alpha=0.3, label="p (true, bimodal)")
     styles = {"forward": (COLORS["pred"], "-"), "reverse": (COLORS["other"], "--")}
     for fit in fits:
         color, ls = styles[fit.direction]
@@ -129,8 +163,8 @@ def plot_gaussian_fits(x, p, fits, *, ax=None):
 def plot_cross_entropy_path(p, *, ax=None):
     """H(p, q) in bits along ``cross_entropy_path``: falling from the uniform q to q = p, where it reaches
     the entropy H(p), then rising as q grows over-confident on p's mode."""
-    ax = new_axes(ax, figsize=(6.4, 3.6))
     t, ce = cross_entropy_path(p)
+    ax = new_axes(ax, figsize=(6.4, 3.6))
     ax.plot(t, ce, color=COLORS["loss"], label="H(p, q)")
     ax.axhline(info.entropy(p), color=COLORS["true"], ls="--", label="H(p): reached at q = p")
     ax.set(xticks=[0, 1, 2], xticklabels=["uniform", "q = p", "near-certain\non the mode"],

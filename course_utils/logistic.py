@@ -13,9 +13,15 @@ from typing import NamedTuple
 import numpy as np
 
 from . import binary_losses, losses
-from ._validate import as_binary_xy, as_float, check_int, check_scalar
+from ._validate import as_binary_xy, as_float, check_int, check_scalar, check_seed, check_str
 
-__all__ = ["LOSSES", "blob_centers", "make_blobs", "TrainResult", "train_logistic", "check_train_args"]
+#: The most gradient-descent steps a trainer takes (a typo like steps=10**9 is refused at the door).
+MAX_STEPS = 1_000_000
+#: The largest number of points a toy data set may have.
+MAX_POINTS = 10_000_000
+
+__all__ = ["LOSSES", "MAX_STEPS", "MAX_POINTS", "blob_centers", "make_blobs", "TrainResult", "train_logistic",
+           "check_train_args"]
 
 #: The two losses the from-scratch trainer offers (keys of binary_losses.BINARY_LOSSES).
 LOSSES = ("bce", "mse")
@@ -26,8 +32,8 @@ def blob_centers(num_classes: int, separation: float) -> np.ndarray:
 
     With two classes the centres sit at ±(separation / 2) along the diagonal (1, 1) / √2.
     """
-    k = check_int(num_classes, "num_classes", low=2)
-    sep = check_scalar(separation, "separation", low=0.0)
+    k = check_int(num_classes, "num_classes", low=2, high=10_000)
+    sep = check_scalar(separation, "separation", low=0.0, high=1e6)
     radius = sep / (2 * np.sin(np.pi / k))
     angles = np.pi / 4 + np.pi + 2 * np.pi * np.arange(k) / k  # class 0 at the lower left
     return radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
@@ -40,9 +46,9 @@ def make_blobs(n: int = 200, *, num_classes: int = 2, separation: float = 2.0, i
     Neighbouring class centres lie ``separation`` standard deviations apart. ``imbalance`` (two classes
     only) is the fraction of class 1, e.g. 0.05; ``None`` splits the classes as evenly as possible.
     """
-    n = check_int(n, "n", low=1)
-    k = check_int(num_classes, "num_classes", low=2)
-    seed = check_int(seed, "seed", low=0)
+    n = check_int(n, "n", low=1, high=MAX_POINTS)
+    k = check_int(num_classes, "num_classes", low=2, high=10_000)
+    seed = check_seed(seed)
     centers = blob_centers(k, separation)
     if imbalance is None:
         counts = np.full(k, n // k)
@@ -85,11 +91,13 @@ class TrainResult(NamedTuple):
 
 def check_train_args(x, y, loss, lr, steps, w0, b0, losses_allowed):
     """The door of a from-scratch trainer: data, loss name, learning rate, steps and the starting point."""
+    if isinstance(losses_allowed, (str, bytes)) or not isinstance(losses_allowed, (tuple, list)) \
+            or not losses_allowed or not all(isinstance(n, str) for n in losses_allowed):
+        raise TypeError(f"losses_allowed must be a non-empty tuple of loss names (got {type(losses_allowed).__name__})")
     x, y = as_binary_xy(x, y)
-    if not isinstance(loss, str) or loss not in losses_allowed:
-        raise ValueError(f"loss must be one of {', '.join(losses_allowed)} (got {loss!r})")
-    lr = check_scalar(lr, "lr", low=0.0, low_open=True)
-    steps = check_int(steps, "steps", low=0)
+    check_str(loss, "loss", choices=tuple(losses_allowed))
+    lr = check_scalar(lr, "lr", low=0.0, high=1e3, low_open=True)
+    steps = check_int(steps, "steps", low=0, high=MAX_STEPS)
     d = x.shape[1]
     if w0 is None:
         w = np.zeros(d)
@@ -97,7 +105,9 @@ def check_train_args(x, y, loss, lr, steps, w0, b0, losses_allowed):
         w = as_float(w0, "w0").copy()
         if w.shape != (d,):
             raise ValueError(f"w0 must have shape ({d},) to match x of shape {x.shape} (got shape {w.shape})")
-    b = check_scalar(b0, "b0")
+    b = check_scalar(b0, "b0", low=-1e6, high=1e6)
+    if np.abs(w).max(initial=0) > 1e6:
+        raise ValueError(f"w0 must lie in [-1e6, 1e6] (got {np.abs(w).max():g})")
     return x, y, lr, steps, w, b
 
 

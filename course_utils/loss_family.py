@@ -15,12 +15,17 @@ import numpy as np
 
 from . import binary_losses, losses
 from ._validate import (
+    MAX_SEED,
+    as_binary_xy,
     as_float,
     as_index_targets,
+    as_int_array,
     as_logits_2d,
     as_probs,
     as_weight,
+    check_instance,
     check_int,
+    check_nonempty,
     check_same_shape,
     check_scalar,
 )
@@ -35,7 +40,9 @@ def binary_metrics(result, x, y, *, threshold: float = 0.5) -> dict:
     """Accuracy, precision, recall of class 1, and mean predicted P(y = 1), for a trained logistic model."""
     if not isinstance(result, TrainResult):
         raise TypeError(f"result must be a TrainResult (got {type(result).__name__})")
-    x, y = as_float(x, "x"), as_float(y, "y")
+    x, y = as_binary_xy(x, y)
+    if np.shape(result.w) != (x.shape[1],):
+        raise ValueError(f"x must have {np.size(result.w)} feature(s), as result was trained on (got {x.shape[1]})")
     threshold = check_scalar(threshold, "threshold", low=0.0, high=1.0)
     p = result.predict_proba(x)
     pred = p >= threshold
@@ -43,8 +50,9 @@ def binary_metrics(result, x, y, *, threshold: float = 0.5) -> dict:
     tp = float(np.sum(pred & pos))
     return {
         "accuracy": float(np.mean(pred == pos)),
-        "precision": tp / float(pred.sum()) if pred.sum() else float("nan"),
-        "recall": tp / float(pos.sum()) if pos.sum() else float("nan"),
+        # no predicted (or no true) positives: 0, as scikit-learn's zero_division default; never NaN
+        "precision": tp / float(pred.sum()) if pred.sum() else 0.0,
+        "recall": tp / float(pos.sum()) if pos.sum() else 0.0,
         "mean_prob": float(p.mean()),
         "base_rate": float(pos.mean()),
     }
@@ -59,17 +67,21 @@ def easy_example_share(logits, targets, *, gamma: float = 2.0, easy: float = 0.9
     z = as_float(logits, "logits")
     y = as_probs(targets, "targets")
     check_same_shape(z, y, "logits", "targets")
-    gamma = check_scalar(gamma, "gamma", low=0.0)
+    check_nonempty(z, "logits")
+    gamma = check_scalar(gamma, "gamma", low=0.0, high=100.0)
     easy = check_scalar(easy, "easy", low=0.0, high=1.0)
     p = losses.sigmoid(z)
     pt = np.where(y == 1, p, 1 - p)
     ce = losses.binary_cross_entropy_with_logits(z, y, reduction="none")
     fl = losses.sigmoid_focal_loss(z, y, alpha=-1.0, gamma=gamma, reduction="none")
     mask = pt > easy
-    return {"fraction_easy": float(mask.mean()), "ce_share": float(ce[mask].sum() / ce.sum()),
-            "focal_share": float(fl[mask].sum() / fl.sum()),
-            "ce_share_positives": float(ce[y == 1].sum() / ce.sum()),
-            "focal_share_positives": float(fl[y == 1].sum() / fl.sum())}
+
+    def share(part, total):  # a share of nothing is 0 (every loss underflowed to 0), never NaN
+        return float(part.sum() / total.sum()) if total.sum() > 0 else 0.0
+
+    return {"fraction_easy": float(mask.mean()), "ce_share": share(ce[mask], ce),
+            "focal_share": share(fl[mask], fl), "ce_share_positives": share(ce[y == 1], ce),
+            "focal_share_positives": share(fl[y == 1], fl)}
 
 
 def weighted_bce_optimum(base_rate: float, pos_weight: float) -> dict:
@@ -79,7 +91,7 @@ def weighted_bce_optimum(base_rate: float, pos_weight: float) -> dict:
     form: the odds get multiplied by pos_weight, p* = wπ / (wπ + 1 - π), so the logit shifts by log w.
     """
     pi = check_scalar(base_rate, "base_rate", low=0.0, high=1.0, low_open=True, high_open=True)
-    w = check_scalar(pos_weight, "pos_weight", low=0.0, low_open=True)
+    w = check_scalar(pos_weight, "pos_weight", low=0.0, high=1e6, low_open=True)
     z = np.linspace(-12, 12, 240_001)
     # expected loss of predicting logit z: π · loss(z, 1) + (1 - π) · loss(z, 0)
     pos = losses.binary_cross_entropy_with_logits(z, np.ones_like(z), pos_weight=np.array([w]), reduction="none")
@@ -127,8 +139,13 @@ def label_noise_experiment(counts=(0, 5, 10, 15, 20, 25, 30), *, distance: float
     and measure clean test accuracy for BCE and MSE. CE's loss on each such point grows linearly with its
     distance and its gradient stays at full strength, so a few of them drag the boundary; MSE's gradient
     saturates, so they barely count."""
-    counts = np.asarray([check_int(int(c), "counts", low=0) for c in np.ravel(counts)])
-    distance = check_scalar(distance, "distance", low=0.0)
+    counts = as_int_array(counts, "counts", low=0, high=10_000)
+    if counts.ndim != 1 or counts.size == 0:
+        raise ValueError(f"counts must be a non-empty 1-D list of counts (got shape {counts.shape})")
+    distance = check_scalar(distance, "distance", low=0.0, high=1e6)
+    seed = check_int(seed, "seed", low=0, high=MAX_SEED - 1000)
+    steps = check_int(steps, "steps", low=0, high=100_000)
+    lr = check_scalar(lr, "lr", low=0.0, high=1e3, low_open=True)
     x0, y0 = make_blobs(200, separation=3.0, seed=seed)
     xt, yt = make_blobs(2000, separation=3.0, seed=seed + 1000)
     d = np.array([1.0, 1.0]) / np.sqrt(2)  # class 0 lies at -d, class 1 at +d
@@ -146,6 +163,7 @@ def label_noise_experiment(counts=(0, 5, 10, 15, 20, 25, 30), *, distance: float
 
 def noise_figure(exp: NoiseExperiment):
     """Left: the decision boundaries of BCE and MSE on the noisiest training set. Right: test accuracy."""
+    check_instance(exp, NoiseExperiment, "exp", "NoiseExperiment from label_noise_experiment()")
     fig = new_figure((10, 4.0))
     a1, a2 = fig.subplots(1, 2)
     for label, color, marker in ((0, COLORS["true"], "o"), (1, COLORS["pred"], "^")):
@@ -179,6 +197,8 @@ def loss_comparison(*, gamma: float = 2.0, pos_weight: float = 3.0, label_smooth
     ``true_prob`` (a proper scoring rule gives back ``true_prob``; hinge gives a score, not a probability).
     """
     params = binary_losses.check_params(gamma=gamma, pos_weight=pos_weight, label_smoothing=label_smoothing)
+    if params["gamma"] > 100 or params["pos_weight"] > 1e6:
+        raise ValueError("gamma must be <= 100 and pos_weight <= 1e6 for the comparison table")
     pi = check_scalar(true_prob, "true_prob", low=0.0, high=1.0, low_open=True, high_open=True)
     pts = np.array([-5.0, 0.0, 5.0])
     grid = np.linspace(-20, 20, 8001)
@@ -211,8 +231,14 @@ def _row_label(name: str, params: dict) -> str:
 
 def comparison_markdown(rows: list[dict], *, true_prob: float = 0.7) -> str:
     """The rows of :func:`loss_comparison` as a Markdown table (display it with IPython.display.Markdown)."""
+    pi = check_scalar(true_prob, "true_prob", low=0.0, high=1.0, low_open=True, high_open=True)
+    keys = {"label", "loss_wrong", "loss_zero", "loss_right", "grad_wrong", "grad_right", "convex", "z_star",
+            "q_star", "pytorch"}
+    if not isinstance(rows, (list, tuple)) or not rows or not all(isinstance(r, dict) and keys <= set(r)
+                                                                   for r in rows):
+        raise TypeError("rows must be the non-empty list of dicts that loss_comparison() returns")
     head = ("| loss | at z = −5 (wrong) | at z = 0 | at z = +5 (right) | \\|∂/∂z\\| wrong | \\|∂/∂z\\| right | "
-            f"convex in z | best prediction if P(y=1) = {true_prob:g} | in PyTorch |")
+            f"convex in z | best prediction if P(y=1) = {pi:g} | in PyTorch |")
     lines = [head, "|" + "---|" * 9]
     for r in rows:
         best = f"score z = {r['z_star']:.2f} (not a probability)" if r["q_star"] is None else f"q = {r['q_star']:.3f}"

@@ -16,17 +16,20 @@ from ._validate import (
     as_float,
     as_index_targets,
     as_logits_2d,
+    as_nonnegative,
     as_probs,
     as_weight,
     broadcast_to,
     check_alpha,
     check_axis,
+    check_finite_result,
     check_gamma,
     check_int,
     check_nonempty,
     check_reduction,
     check_same_shape,
     check_scalar,
+    check_weight_total,
     is_prob_targets,
     reduce,
 )
@@ -50,7 +53,7 @@ def logit(q):
 
 def one_hot(targets, num_classes: int) -> np.ndarray:
     """Class indices (...,) -> one-hot rows (..., num_classes), float64."""
-    k = check_int(num_classes, "num_classes", low=1)
+    k = check_int(num_classes, "num_classes", low=1, high=1_000_000)
     return num.one_hot(as_class_indices(targets, "targets", k), k)
 
 
@@ -89,7 +92,8 @@ def binary_cross_entropy(probs, targets, *, weight=None, reduction: str = "mean"
         log_1mp = np.maximum(np.log1p(-p), LOG_CLAMP)
     loss = -(y * log_p + (1 - y) * log_1mp)
     if weight is not None:
-        loss = loss * broadcast_to(as_float(weight, "weight"), p.shape, "weight", "probs")
+        loss = loss * broadcast_to(as_nonnegative(weight, "weight"), p.shape, "weight", "probs")
+        return check_finite_result(reduce(loss, reduction), "weight")
     return reduce(loss, reduction)
 
 
@@ -108,15 +112,12 @@ def binary_cross_entropy_with_logits(logits, targets, *, weight=None, pos_weight
     check_nonempty(z, "logits")
     log_sig = num.log_sigmoid(z)
     if pos_weight is not None:
-        pw = as_float(pos_weight, "pos_weight")
-        if pw.size and pw.min() < 0:
-            raise ValueError(f"pos_weight must be non-negative (got {pw.min():.6g})")
-        pw = broadcast_to(pw, z.shape, "pos_weight", "logits")
+        pw = broadcast_to(as_nonnegative(pos_weight, "pos_weight"), z.shape, "pos_weight", "logits")
         log_sig = log_sig * (1 + (pw - 1) * y)
     loss = (1 - y) * z - log_sig
     if weight is not None:
-        loss = loss * broadcast_to(as_float(weight, "weight"), z.shape, "weight", "logits")
-    return reduce(loss, reduction)
+        loss = loss * broadcast_to(as_nonnegative(weight, "weight"), z.shape, "weight", "logits")
+    return check_finite_result(reduce(loss, reduction), "logits (or weights)")
 
 
 # ---------------------------------------------------------------- categorical losses
@@ -144,7 +145,10 @@ def _reduce_by_target(picked: np.ndarray, y: np.ndarray, w: np.ndarray | None, r
     if w is None:
         return reduce(picked, reduction)
     wy = w[y]
-    return reduce(picked * wy, reduction, denominator=wy.sum())
+    total = wy.sum()
+    if reduction == "mean":
+        check_weight_total(total)
+    return reduce(picked * wy, reduction, denominator=total)
 
 
 def _nll(lp: np.ndarray, y: np.ndarray, w: np.ndarray | None, reduction: str):
@@ -175,10 +179,11 @@ def categorical_cross_entropy(logits, targets, *, weight=None, label_smoothing: 
         per_class = -(lp * t) if w is None else -(lp * t * w)
         loss = per_class.sum(axis=-1)
         n = loss.size
-        return reduce(loss, reduction, denominator=n)
+        return check_finite_result(reduce(loss, reduction, denominator=n), "logits")
     y = as_index_targets(targets, z)
     # -log softmax(z)[y] = (max - z_y) + log sum_j e^{z_j - max}, without forming the (N, C) log-softmax.
-    shifted = z - z.max(axis=-1, keepdims=True)
+    with np.errstate(over="ignore"):  # logits near ±1e308: the gap overflows to inf, refused below
+        shifted = z - z.max(axis=-1, keepdims=True)
     shifted_y = num.gather(shifted, y)
     if eps > 0:  # sum_c w_c log softmax(z)_c = sum_c w_c shifted_c - (sum_c w_c) log_s, log_s added below
         smooth_shift = shifted.sum(axis=-1) if w is None else (shifted * w).sum(axis=-1)
@@ -187,13 +192,13 @@ def categorical_cross_entropy(logits, targets, *, weight=None, label_smoothing: 
     picked = log_s - shifted_y
     nll = _reduce_by_target(picked, y, w, reduction)
     if eps == 0:
-        return nll
+        return check_finite_result(nll, "logits")
     smooth = (n_classes if w is None else w.sum()) * log_s - smooth_shift
     if reduction == "mean" and w is not None:
         smooth_red = smooth.sum() / w[y].sum()
     else:
         smooth_red = reduce(smooth, reduction)
-    return (1 - eps) * nll + smooth_red * (eps / n_classes)
+    return check_finite_result((1 - eps) * nll + smooth_red * (eps / n_classes), "logits")
 
 
 # ---------------------------------------------------------------- other losses
@@ -204,7 +209,8 @@ def mse_loss(input, target, *, reduction: str = "mean"):  # noqa: A002 - torch's
     t = as_float(target, "target")
     check_same_shape(x, t, "input", "target")
     check_nonempty(x, "input")
-    return reduce((x - t) ** 2, reduction)
+    with np.errstate(over="ignore"):
+        return check_finite_result(reduce((x - t) ** 2, reduction), "input and target")
 
 
 def binary_hinge_loss(scores, targets, *, margin: float = 1.0, reduction: str = "mean"):
@@ -216,7 +222,9 @@ def binary_hinge_loss(scores, targets, *, margin: float = 1.0, reduction: str = 
     if s.size and not np.isin(s, (-1.0, 1.0)).all():
         raise ValueError("targets must be labels -1 and +1 for the binary hinge loss")
     margin = check_scalar(margin, "margin")
-    return reduce(np.maximum(0.0, margin - s * z), reduction)
+    check_nonempty(z, "scores")
+    with np.errstate(over="ignore"):
+        return check_finite_result(reduce(np.maximum(0.0, margin - s * z), reduction), "scores and margin")
 
 
 def multiclass_hinge_loss(scores, targets, *, margin: float = 1.0, reduction: str = "mean"):
@@ -233,7 +241,8 @@ def multiclass_hinge_loss(scores, targets, *, margin: float = 1.0, reduction: st
     s_true = num.gather(s, y)[..., None]
     terms = np.maximum(0.0, margin - s_true + s)
     np.put_along_axis(terms, y[..., None], 0.0, axis=-1)
-    return reduce(terms.sum(axis=-1) / s.shape[-1], reduction)
+    with np.errstate(over="ignore"):
+        return check_finite_result(reduce(terms.sum(axis=-1) / s.shape[-1], reduction), "scores and margin")
 
 
 def sigmoid_focal_loss(logits, targets, *, alpha: float = 0.25, gamma: float = 2.0, reduction: str = "mean"):
@@ -250,7 +259,7 @@ def sigmoid_focal_loss(logits, targets, *, alpha: float = 0.25, gamma: float = 2
     y = as_probs(targets, "targets")
     check_same_shape(z, y, "logits", "targets")
     check_nonempty(z, "logits")
-    return reduce(_sigmoid_focal(z, y, alpha, gamma), reduction)
+    return check_finite_result(reduce(_sigmoid_focal(z, y, alpha, gamma), reduction), "logits")
 
 
 def _sigmoid_focal(z: np.ndarray, y: np.ndarray, alpha: float, gamma: float) -> np.ndarray:
@@ -270,4 +279,4 @@ def focal_loss(logits, targets, *, gamma: float = 2.0, reduction: str = "mean"):
     y = as_index_targets(targets, z)
     lp_y = num.gather(num.log_softmax(z, -1), y)
     one_minus_py = -np.expm1(lp_y)  # 1 - e^{log p_y}, accurate when p_y is near 1
-    return reduce(-num.focal_modulator(one_minus_py, gamma) * lp_y, reduction)
+    return check_finite_result(reduce(-num.focal_modulator(one_minus_py, gamma) * lp_y, reduction), "logits")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import losses
-from ._validate import as_float, as_index_targets, as_logits_2d, check_int, check_scalar
+from ._validate import as_float, as_index_targets, as_logits_2d, check_instance, check_int, check_scalar, check_str
 from .plots import COLORS, new_figure
 
 __all__ = ["EXP_LIMIT_F64", "EXP_LIMIT_F32", "bce_numerics", "naive_softmax", "OverflowDemo",
@@ -35,6 +35,8 @@ EXP_LIMIT_F32 = float(np.log(np.finfo(np.float32).max))
 def naive_softmax(z) -> np.ndarray:
     """softmax the textbook way, e^{z_i} / sum_j e^{z_j}, with no shift: e^z overflows to inf above ~709.8."""
     z = as_float(z, "z", min_ndim=1)
+    if z.shape[-1] == 0:
+        raise ValueError(f"z must not be empty (got shape {z.shape})")
     with np.errstate(over="ignore", invalid="ignore"):
         e = np.exp(z)
         return e / e.sum(axis=-1, keepdims=True)
@@ -56,6 +58,8 @@ def softmax_overflow_demo(logits) -> OverflowDemo:
     import torch
 
     z = as_float(logits, "logits", min_ndim=1)
+    if z.shape[-1] == 0:
+        raise ValueError(f"logits must not be empty (got shape {z.shape})")
     with np.errstate(over="ignore", invalid="ignore"):
         e32 = np.exp(z.astype(np.float32))
         naive32 = (e32 / e32.sum(axis=-1, keepdims=True)).astype(np.float64)
@@ -116,8 +120,10 @@ class SoftmaxBugSweep:
 
 def softmax_bug_sweep(gaps=None, *, num_classes: int = 10) -> SoftmaxBugSweep:
     """Logits with the true class ``gap`` nats above (gap > 0) or below (gap < 0) all the others, swept."""
-    num_classes = check_int(num_classes, "num_classes", low=2)
+    num_classes = check_int(num_classes, "num_classes", low=2, high=10_000)
     gaps = np.linspace(-15, 15, 121) if gaps is None else as_float(gaps, "gaps", min_ndim=1).ravel()
+    if not 1 <= gaps.size <= 10_000:
+        raise ValueError(f"gaps must hold 1 to 10000 values (got {gaps.size})")
     out = {k: np.empty(gaps.size) for k in ("lr", "lb", "gr", "gb")}
     for i, g in enumerate(gaps):
         z = np.zeros(num_classes)
@@ -130,6 +136,8 @@ def softmax_bug_sweep(gaps=None, *, num_classes: int = 10) -> SoftmaxBugSweep:
 
 def softmax_bug_figure(sweep: SoftmaxBugSweep | None = None):
     """Two panels: loss and gradient norm against the logit gap, right vs softmax-before-CrossEntropyLoss."""
+    if sweep is not None:
+        check_instance(sweep, SoftmaxBugSweep, "sweep", "SoftmaxBugSweep from softmax_bug_sweep() or None")
     s = softmax_bug_sweep() if sweep is None else sweep
     fig = new_figure((10, 3.8))
     (a1, a2) = fig.subplots(1, 2)
@@ -162,8 +170,7 @@ def bce_numerics(logits, target: float = 1.0, *, dtype: str = "float32") -> dict
 
     z = as_float(logits, "logits", min_ndim=1)
     y = check_scalar(target, "target", low=0.0, high=1.0)
-    if dtype not in ("float32", "float64"):
-        raise ValueError(f"dtype must be 'float32' or 'float64' (got {dtype!r})")
+    check_str(dtype, "dtype", choices=("float32", "float64"))
     tdtype = getattr(torch, dtype)
     zt = torch.tensor(z, dtype=tdtype)
     yt = torch.full_like(zt, y)

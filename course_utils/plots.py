@@ -14,7 +14,20 @@ import matplotlib as mpl
 import numpy as np
 
 from . import binary_losses, grads, logistic, losses
-from ._validate import as_binary_labels, as_binary_xy, as_float, as_probs, check_int, check_scalar
+from ._validate import (
+    as_binary_labels,
+    as_binary_xy,
+    as_float,
+    as_probs,
+    check_axes,
+    check_axes_sequence,
+    check_flag,
+    check_int,
+    check_mapping,
+    check_optional_str,
+    check_scalar,
+    check_str,
+)
 
 __all__ = ["COLORS", "UNIT_LABELS", "PROJECTOR_SCALE", "BASE_FONT_SIZE", "use_style", "scaled", "new_figure",
            "new_axes", "fmt_number", "nice_limit", "fit_limit",
@@ -109,12 +122,20 @@ def new_figure(figsize=(6.4, 4.0)):
 def new_axes(ax=None, figsize=None):
     """``ax`` itself, or a fresh Axes on a new pyplot figure (constrained layout, sized for the mode by
     :func:`scaled`): the door of every ``plot_*(..., ax=None)``."""
-    if ax is not None:
+    if check_axes(ax, "ax") is not None:
         return ax
     import matplotlib.pyplot as plt
 
-    _, ax = plt.subplots(figsize=scaled(figsize or (6.4, 4.0)), layout="constrained")
+    figsize = (6.4, 4.0) if figsize is None else _check_figsize(figsize)
+    _, ax = plt.subplots(figsize=scaled(figsize), layout="constrained")
     return ax
+
+
+def _check_figsize(figsize) -> tuple[float, float]:
+    """(width, height) in inches, each in (0, 100]."""
+    if isinstance(figsize, (str, bytes)) or not isinstance(figsize, (tuple, list, np.ndarray)) or len(figsize) != 2:
+        raise TypeError(f"figsize must be (width, height) in inches (got {type(figsize).__name__})")
+    return tuple(check_scalar(v, "figsize", low=0.0, high=100.0, low_open=True) for v in figsize)
 
 
 def _unit(base) -> str:
@@ -128,7 +149,7 @@ def _unit(base) -> str:
 
 def fmt_number(x) -> str:
     """A readout number: 4 decimals for ordinary sizes, scientific notation for huge or tiny ones, ∞ for inf."""
-    x = float(x)
+    x = check_scalar(x, "x") if not (isinstance(x, (float, np.floating)) and np.isinf(x)) else float(x)
     if np.isinf(x):
         return "∞" if x > 0 else "−∞"
     if x != 0 and (abs(x) >= 1e5 or abs(x) < 1e-4):
@@ -138,7 +159,8 @@ def fmt_number(x) -> str:
 
 def nice_limit(x: float) -> float:
     """A round number >= x for an axis limit (1, 2, 2.5, 5 times a power of ten)."""
-    if not np.isfinite(x) or x <= 0:
+    x = check_scalar(x, "x", low=0.0, high=1e300)
+    if x <= 0:
         return 1.0
     mag = 10 ** np.floor(np.log10(x))
     for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
@@ -153,7 +175,9 @@ def fit_limit(current: float, needed: float) -> float:
     Keeping the old limit when it still fits means a slider move only moves artists, and the axes (and a
     cached background) survive.
     """
-    if not np.isfinite(needed) or needed <= 0:
+    current = check_scalar(current, "current", low=0.0, high=1e300, low_open=True)
+    needed = check_scalar(needed, "needed", low=0.0, high=1e300)
+    if needed <= 0:
         needed = 1e-3
     if needed * 1.05 > current or needed < current / 4:
         return nice_limit(needed * 1.1)
@@ -269,13 +293,13 @@ _SHORT = {"focal": "focal (γ)", "weighted_bce": "weighted BCE (pos_weight)", "s
 def binary_curve(name: str, q, y: int, *, which: str = "loss", **params) -> np.ndarray:
     """One loss of the family (``which='loss'``) or its gradient (``'grad'``: ∂/∂z, or ∂BCE/∂q for
     ``'bce_prob'``) at predicted probabilities ``q`` of class 1 (in (0, 1)), for the label ``y``."""
-    if which not in ("loss", "grad"):
-        raise ValueError(f"which must be 'loss' or 'grad' (got {which!r})")
+    check_str(which, "which", choices=("loss", "grad"))
     styles = LOSS_STYLES if which == "loss" else GRAD_STYLES
-    if not isinstance(name, str) or name not in styles:
-        raise ValueError(f"unknown {which} {name!r}; choose from {', '.join(styles)}")
+    check_str(name, "name", choices=tuple(styles))
     y = as_binary_labels(y, "y")
     q = as_probs(q, "q")
+    if not q.size:
+        raise ValueError("q must not be empty")
     if q.size and (q.min() <= 0 or q.max() >= 1):
         raise ValueError("q must lie strictly between 0 and 1 (the logit of 0 or 1 is infinite)")
     t = np.full(q.shape, float(y))
@@ -360,10 +384,21 @@ class BinaryCurvesArtists:
 def _plot_binary(which: str, names, y, ax, q, ylim, params):
     """The door and the drawing shared by :func:`plot_loss_vs_prob` and :func:`plot_grad_vs_prob`."""
     styles = LOSS_STYLES if which == "loss" else GRAD_STYLES
-    names = [names] if isinstance(names, str) else list(names)
+    arg = "losses" if which == "loss" else "grads"
+    if isinstance(names, str):
+        names = [names]
+    if not isinstance(names, (list, tuple)):
+        raise TypeError(f"{arg} must be a name or a list of names (got {type(names).__name__})")
+    if not names:
+        raise ValueError(f"{arg} must name at least one curve")
     for n in names:
-        if n not in styles:
-            raise ValueError(f"unknown name {n!r}; choose from {', '.join(styles)}")
+        check_str(n, arg, choices=tuple(styles))
+    check_axes(ax, "ax")
+    if isinstance(ylim, (str, bytes)) or not isinstance(ylim, (tuple, list, np.ndarray)) or len(ylim) != 2:
+        raise TypeError(f"ylim must be (bottom, top) (got {type(ylim).__name__})")
+    bottom, top = (check_scalar(v, "ylim") for v in ylim)
+    if bottom >= top:
+        raise ValueError(f"ylim must have bottom < top (got {bottom:g}, {top:g})")
     y = as_binary_labels(y, "y")
     if q is not None:
         q = check_scalar(q, "q", low=0.0, high=1.0, low_open=True, high_open=True)
@@ -514,6 +549,9 @@ def plot_reliability_diagram(bins, ax=None, *, title: str | None = None, show_ec
 
     if not all(hasattr(bins, k) for k in ("edges", "confidence", "accuracy", "count")):
         raise TypeError(f"bins must come from reliability_bins(...) (got {type(bins).__name__})")
+    check_axes(ax, "ax")
+    check_optional_str(title, "title")
+    check_flag(show_ece, "show_ece")
     if ax is None:
         _, ax = plt.subplots(figsize=scaled((4.8, 4.8)), layout="constrained")
     ReliabilityArtists(ax, bins, show_ece=show_ece)
@@ -536,10 +574,19 @@ def plot_loss_histogram(groups, ax=None, *, colors=None, bins=40, title: str | N
     if not isinstance(groups, Mapping) or not groups:
         raise TypeError("groups must be a non-empty dict {label: per-sample losses}")
     for flag, name in ((density, "density"), (log_counts, "log_counts"), (mean_line, "mean_line")):
-        if not isinstance(flag, bool):
-            raise TypeError(f"{name} must be True or False (got {type(flag).__name__})")
+        check_flag(flag, name)
+    check_axes(ax, "ax")
+    check_optional_str(title, "title")
+    if colors is not None:
+        check_mapping(colors, "colors")
     if uniform_classes is not None:
-        uniform_classes = check_int(uniform_classes, "uniform_classes", low=2)
+        uniform_classes = check_int(uniform_classes, "uniform_classes", low=2, high=10**6)
+    if isinstance(bins, (bool, np.bool_)) or np.ndim(bins) == 0:
+        bins = check_int(bins, "bins", low=1, high=10_000)
+    else:
+        bins = as_float(bins, "bins", min_ndim=1)
+        if bins.ndim != 1 or bins.size < 2 or np.any(np.diff(bins) <= 0):
+            raise ValueError("bins must be an int or at least two increasing edges")
     arrays = {label: as_float(v, f"groups[{label!r}]", min_ndim=1, allow_inf=True).ravel()
               for label, v in groups.items()}
     every = np.concatenate(list(arrays.values()))
@@ -547,7 +594,7 @@ def plot_loss_histogram(groups, ax=None, *, colors=None, bins=40, title: str | N
     top = float(finite.max()) if finite.size else 1.0
     if uniform_classes is not None:
         top = max(top, np.log(uniform_classes))
-    edges = np.linspace(0.0, max(top, 1e-6) * 1.02, bins + 1) if np.isscalar(bins) else np.asarray(bins)
+    edges = np.linspace(0.0, max(top, 1e-6) * 1.02, bins + 1) if np.ndim(bins) == 0 else bins
     default = [COLORS[k] for k in ("true", "loss", "other", "accent", "pred")]
     if ax is None:
         _, ax = plt.subplots(figsize=scaled((6.4, 3.8)), layout="constrained")
@@ -581,14 +628,15 @@ def plot_fit_history(history, axes=None, *, steps_per_epoch: int | None = None):
 
     if not all(hasattr(history, k) for k in ("epoch", "train_loss", "test_loss", "step_loss", "recipe")):
         raise TypeError(f"history must be a course_utils.cifar.train.History (got {type(history).__name__})")
+    if steps_per_epoch is not None:
+        steps_per_epoch = check_int(steps_per_epoch, "steps_per_epoch", high=10**9)
+    axes = check_axes_sequence(axes, "axes", 2)
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=scaled((10, 3.6)), layout="constrained")
     ax_loss, ax_acc = axes
     ax_loss.clear()
     ax_acc.clear()
     steps = len(history.step_loss)
-    if steps_per_epoch is not None:
-        steps_per_epoch = check_int(steps_per_epoch, "steps_per_epoch")
     if steps:
         per_epoch = steps_per_epoch or (steps / history.epoch[-1] if history.epoch else steps)
         xs = np.arange(1, steps + 1) / per_epoch
@@ -613,6 +661,9 @@ def plot_decision_boundary(x, y, result, *, ax=None, levels: int = 11):
     x, yf = as_binary_xy(x, y)
     if not isinstance(result, logistic.TrainResult):
         raise TypeError(f"result must be a TrainResult (got {type(result).__name__})")
+    if np.shape(result.w) != (x.shape[1],):
+        raise ValueError(f"result was trained on {np.size(result.w)} feature(s) but x has {x.shape[1]}")
+    levels = check_int(levels, "levels", low=2, high=1000)
     ax = new_axes(ax, figsize=(5.2, 4.4))
     pad = 1.0
     (x0, y0), (x1, y1) = x.min(axis=0) - pad, x.max(axis=0) + pad

@@ -13,6 +13,7 @@ import numpy as np
 
 from . import grads, info, losses
 from ._validate import as_class_indices, as_distribution, as_float, check_int, check_scalar
+from .logistic import MAX_STEPS
 from .plots import COLORS, new_axes
 
 __all__ = ["SoftTargetFit", "fit_soft_target", "smoothed_targets", "label_smoothing_gap",
@@ -39,9 +40,11 @@ def fit_soft_target(target, *, steps: int = 300, lr: float = 1.0, logits0=None) 
     t = as_distribution(target, "target")
     if t.ndim != 1:
         raise ValueError(f"target must be one distribution of shape (C,) (got shape {t.shape})")
-    steps = check_int(steps, "steps")
-    lr = check_scalar(lr, "lr", low=0.0, low_open=True)
+    steps = check_int(steps, "steps", high=MAX_STEPS)
+    lr = check_scalar(lr, "lr", low=0.0, high=1e3, low_open=True)
     z = np.zeros_like(t) if logits0 is None else as_float(logits0, "logits0").copy()
+    if z.size and np.abs(z).max() > 1e6:
+        raise ValueError(f"logits0 must lie in [-1e6, 1e6] (got {np.abs(z).max():g})")
     if z.shape != t.shape:
         raise ValueError(f"logits0 must have shape {t.shape} (got {z.shape})")
     trace = np.empty(steps)
@@ -55,7 +58,7 @@ def fit_soft_target(target, *, steps: int = 300, lr: float = 1.0, logits0=None) 
 
 def smoothed_targets(targets, num_classes: int, label_smoothing: float) -> np.ndarray:
     """Label smoothing: class indices -> (1 - ε) · one-hot + ε / K, shape (..., K). The true class gets 1 - ε + ε/K."""
-    k = check_int(num_classes, "num_classes", low=2)
+    k = check_int(num_classes, "num_classes", low=2, high=1_000_000)
     eps = check_scalar(label_smoothing, "label_smoothing", low=0.0, high=1.0)
     y = as_class_indices(targets, "targets", k)
     return (1 - eps) * losses.one_hot(y, k) + eps / k
@@ -68,10 +71,10 @@ def label_smoothing_gap(num_classes: int = 10, label_smoothing: float = 0.1, *, 
     Returns the gap z_0 - max_{j>0} z_j after each step for both, and the predicted optimum of the smoothed
     loss, log(1 + K (1 - ε) / ε): finite, where the one-hot target's optimum is at infinity.
     """
-    k = check_int(num_classes, "num_classes", low=2)
+    k = check_int(num_classes, "num_classes", low=2, high=1_000_000)
     eps = check_scalar(label_smoothing, "label_smoothing", low=0.0, high=1.0, low_open=True)
-    steps = check_int(steps, "steps")
-    lr = check_scalar(lr, "lr", low=0.0, low_open=True)
+    steps = check_int(steps, "steps", high=MAX_STEPS)
+    lr = check_scalar(lr, "lr", low=0.0, high=1e3, low_open=True)
     gaps = {}
     for name, e in (("one_hot", 0.0), ("smoothed", eps)):
         z = np.zeros(k)
@@ -90,6 +93,8 @@ def plot_label_smoothing_gap(result: dict, *, label_smoothing: float | None = No
     smoothed optimum marked. Returns the Axes."""
     if not isinstance(result, dict) or not {"one_hot", "smoothed", "optimal_gap"} <= set(result):
         raise TypeError("result must be the dict that label_smoothing_gap returns")
+    if label_smoothing is not None:
+        label_smoothing = check_scalar(label_smoothing, "label_smoothing", low=0.0, high=1.0)
     ax = new_axes(ax, figsize=(6.4, 3.8))
     steps = np.arange(result["one_hot"].size)
     ax.plot(steps, result["one_hot"], color=COLORS["loss"], label="one-hot target: grows forever")

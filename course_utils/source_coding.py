@@ -17,7 +17,17 @@ import numbers
 import numpy as np
 
 from . import info
-from ._validate import as_1d_distribution, as_float, check_scalar
+from ._validate import (
+    as_1d_distribution,
+    as_float,
+    as_int_array,
+    check_int,
+    check_mapping,
+    check_scalar,
+    check_seed,
+    check_str,
+    check_str_sequence,
+)
 from .plots import COLORS, new_axes
 
 __all__ = [
@@ -40,11 +50,7 @@ __all__ = [
 
 # ---------------------------------------------------------------- prefix codes
 def _check_codewords(codewords, name: str = "codewords") -> list[str]:
-    if isinstance(codewords, str) or not all(isinstance(c, str) for c in codewords):
-        raise TypeError(f"{name} must be a list of strings of '0' and '1'")
-    codewords = list(codewords)
-    if not codewords:
-        raise ValueError(f"{name} must not be empty")
+    codewords = check_str_sequence(codewords, name)
     if any(set(c) - {"0", "1"} or not c for c in codewords):
         raise ValueError(f"{name} must be non-empty strings of '0' and '1'")
     return codewords
@@ -108,6 +114,8 @@ def average_code_length(p, lengths) -> float:
 def kraft_sum(lengths) -> float:
     """sum_i 2^(-l_i). A prefix code with these lengths exists if and only if it is <= 1 (Kraft 1949)."""
     lengths = as_float(lengths, "lengths", min_ndim=1)
+    if lengths.size == 0:
+        raise ValueError("lengths must not be empty")
     if lengths.min() < 0:
         raise ValueError(f"lengths must be non-negative (got {lengths.min():g})")
     return float(np.sum(2.0 ** -lengths))
@@ -122,9 +130,8 @@ def is_prefix_free(codewords) -> bool:
 def encode(symbols, codewords) -> str:
     """Concatenate the codewords of a sequence of outcome indices into one bit string."""
     codewords = _check_codewords(codewords)
-    symbols = np.asarray(symbols)
-    if symbols.ndim != 1 or (symbols.size and (symbols.dtype.kind not in "iu" or symbols.min() < 0
-                                                  or symbols.max() >= len(codewords))):
+    symbols = as_int_array(symbols, "symbols")
+    if symbols.ndim != 1 or (symbols.size and (symbols.min() < 0 or symbols.max() >= len(codewords))):
         raise ValueError(f"symbols must be a 1-D sequence of outcome indices in 0..{len(codewords) - 1}")
     return "".join(codewords[s] for s in symbols.tolist())
 
@@ -132,7 +139,7 @@ def encode(symbols, codewords) -> str:
 def decode(bits: str, codewords) -> list[int]:
     """Read a bit string back into outcome indices, one codeword at a time (needs a prefix-free code)."""
     codewords = _check_codewords(codewords)
-    if not isinstance(bits, str) or set(bits) - {"0", "1"}:
+    if set(check_str(bits, "bits")) - {"0", "1"}:
         raise ValueError("bits must be a string of '0' and '1'")
     if not is_prefix_free(codewords):
         raise ValueError("codewords must be prefix-free to decode a bit stream without separators")
@@ -188,8 +195,8 @@ def sample_code_rate(p, codewords, *, n: int = 10_000, seed: int = 0) -> float:
     codewords = _check_codewords(codewords)
     if len(codewords) != p.size:
         raise ValueError(f"codewords must have one entry per outcome ({p.size}; got {len(codewords)})")
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"n must be a positive int (got {n!r})")
+    n = check_int(n, "n", low=1, high=10_000_000)
+    seed = check_seed(seed)
     rng = np.random.default_rng(seed)
     symbols = rng.choice(p.size, size=int(n), p=p)
     return len(encode(symbols, codewords)) / n
@@ -206,6 +213,8 @@ def sample_code_rate(p, codewords, *, n: int = 10_000, seed: int = 0) -> float:
 
 def plot_surprisal(events: dict[str, float] | None = None, *, ax=None):
     """The surprisal curve -log2 p against p, with named events marked on it. Returns the Axes."""
+    if events is not None:
+        check_mapping(events, "events")
     ax = new_axes(ax)
     ps = np.geomspace(1e-5, 1, 400)
     ax.plot(ps, info.surprisal(ps), color=COLORS["loss"], label="surprisal −log₂ p")
@@ -223,6 +232,8 @@ def plot_surprisal(events: dict[str, float] | None = None, *, ax=None):
 
 def plot_binary_entropy(p_mark: float | None = None, *, ax=None):
     """The binary entropy curve H_b(p) in bits, its maximum at p = 1/2, and optionally a marked p."""
+    if p_mark is not None:
+        p_mark = check_scalar(p_mark, "p_mark", low=0.0, high=1.0)
     ax = new_axes(ax)
     ps = np.linspace(0, 1, 401)
     ax.plot(ps, info.binary_entropy(ps), color=COLORS["true"], label="H_b(p)")
@@ -238,8 +249,8 @@ def plot_binary_entropy(p_mark: float | None = None, *, ax=None):
 
 def plot_block_code_rates(p, max_block: int = 8, *, ax=None):
     """Bits per symbol of Huffman codes on blocks of 1..max_block symbols, against the entropy H(p)."""
-    ax = new_axes(ax)
     rates = block_code_rates(p, max_block)
+    ax = new_axes(ax)
     n = np.arange(1, max_block + 1)
     h = info.entropy(p)
     ax.fill_between(n, h, h + 1 / n, color=COLORS["neutral"], alpha=0.2, label="[H, H + 1/n): the guarantee")

@@ -28,7 +28,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from . import binary_losses, calibration, grads, info, losses, plots
-from ._validate import as_binary_labels, check_int, check_scalar
+from ._validate import as_binary_labels, as_float, check_int, check_scalar, check_str
 
 __all__ = ["LIVE_DPI", "PNG_COMPRESS_LEVEL", "png_bytes", "Explorer", "UNITS", "distribution_values",
            "distribution_explorer", "distribution_figure", "binary_values", "binary_explorer", "binary_figure",
@@ -125,6 +125,12 @@ def _png_chunk(tag: bytes, data: bytes) -> bytes:
 def png_bytes(rgba: np.ndarray, level: int = PNG_COMPRESS_LEVEL) -> bytes:
     """An (H, W, 4) uint8 image as an RGB PNG, unfiltered: about three times faster than a general encoder
     for flat plots, and the size stays small because zlib finds the flat colours anyway."""
+    if not isinstance(rgba, np.ndarray) or rgba.dtype != np.uint8:
+        raise TypeError(f"rgba must be a uint8 NumPy array (got {type(rgba).__name__} "
+                        f"{getattr(rgba, 'dtype', '')})".replace(" )", ")"))
+    if rgba.ndim != 3 or rgba.shape[2] not in (3, 4) or 0 in rgba.shape[:2]:
+        raise ValueError(f"rgba must have shape (H, W, 4) or (H, W, 3) (got shape {rgba.shape})")
+    level = check_int(level, "level", low=0, high=9)
     h, w = rgba.shape[:2]
     raw = np.empty((h, 1 + 3 * w), dtype=np.uint8)
     raw[:, 0] = 0  # filter type 0 (none) for every row
@@ -218,6 +224,13 @@ def _static_figure(view_cls: type[_View], values: dict) -> Figure:
     return fig
 
 
+def _in_slider_range(value: float, name: str, lo: float, hi: float) -> float:
+    """An explorer's starting value must lie on its slider (a slider would clamp it silently)."""
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} must be between {lo:g} and {hi:g}, the range of its slider (got {value:g})")
+    return value
+
+
 def _slider(value, lo, hi, step, description, fmt=".2f", *, continuous=True, tooltip=""):
     """A float slider whose initial value lies on its step grid (a browser snaps it otherwise, and sends the
     snapped value back to the kernel)."""
@@ -232,7 +245,7 @@ def _slider(value, lo, hi, step, description, fmt=".2f", *, continuous=True, too
 
 def _normalise(weights, name: str) -> np.ndarray:
     """Non-negative weights -> a distribution; all zeros -> uniform (nothing to prefer)."""
-    w = np.asarray(weights, dtype=float)
+    w = as_float(weights, name)
     if w.ndim != 1 or w.size == 0:
         raise ValueError(f"{name} must be a non-empty list of weights (got shape {w.shape})")
     if not np.all(np.isfinite(w)) or w.min() < 0:
@@ -247,8 +260,7 @@ UNITS = {"bits": 2.0, "nats": float(np.e)}
 
 def distribution_values(p, q, unit: str = "bits") -> dict:
     """What the distribution explorer shows, from weights ``p`` and ``q`` (normalised here)."""
-    if unit not in UNITS:
-        raise ValueError(f"unit must be 'bits' or 'nats' (got {unit!r})")
+    check_str(unit, "unit", choices=tuple(UNITS))
     p, q = _normalise(p, "p"), _normalise(q, "q")
     if p.shape != q.shape:
         raise ValueError(f"p and q must have the same number of outcomes (got {p.size} and {q.size})")
@@ -326,9 +338,9 @@ def distribution_explorer(num_outcomes: int = 4) -> Explorer:
 
 def distribution_figure(p=None, q=None, *, unit: str = "bits", num_outcomes: int = 4) -> Figure:
     """The distribution explorer's view, drawn once for weights ``p`` and ``q`` (defaults as the explorer)."""
-    n = check_int(num_outcomes, "num_outcomes", low=2, high=10) if p is None else len(p)
-    p = _default_p(n) if p is None else p
-    q = np.full(len(p), 1.0 / len(p)) if q is None else q
+    n = check_int(num_outcomes, "num_outcomes", low=2, high=10)
+    p = _default_p(n) if p is None else _normalise(p, "p")
+    q = np.full(p.size, 1.0 / p.size) if q is None else q
     return _static_figure(_DistributionView, distribution_values(p, q, unit))
 
 
@@ -343,7 +355,7 @@ Q_MIN, Q_MAX = Q_GRID[0], Q_GRID[-1]
 
 def _q_slider(q: float, description: str, tooltip: str) -> widgets.SelectionSlider:
     """A slider over :data:`Q_GRID` (stepping evenly in the logit), whose readout stays a probability."""
-    q = check_scalar(q, "q", low=Q_MIN, high=Q_MAX)
+    q = _in_slider_range(check_scalar(q, "q"), "q", Q_MIN, Q_MAX)
     grid = Q_GRID if q in Q_GRID else tuple(sorted((*Q_GRID, q)))
     return widgets.SelectionSlider(options=[(f"{v:.3g}", v) for v in grid], value=q, description=description,
                                    continuous_update=True, tooltip=tooltip,
@@ -432,11 +444,15 @@ def binary_figure(q: float = 0.05, y: int = 1) -> Figure:
 def softmax_values(logits, temperature: float = 1.0, target: int = 0) -> dict:
     """softmax(z / T), the cross-entropy (nats) against class ``target`` and its gradient with respect to
     the logits z themselves (the chain rule through z / T brings a factor 1/T)."""
-    z = np.asarray(logits, dtype=float)
+    z = as_float(logits, "logits", min_ndim=1)
+    if z.ndim != 1 or z.size < 2:
+        raise ValueError(f"logits must be one vector of at least 2 class scores (got shape {z.shape})")
     t = check_scalar(temperature, "temperature", low=0.0, low_open=True)
-    if isinstance(target, bool) or not isinstance(target, (int, np.integer)) or not 0 <= target < z.size:
-        raise ValueError(f"target must be a class index in 0..{z.size - 1} (got {target!r})")
-    scaled = z / t
+    target = check_int(target, "target", low=0, high=z.size - 1)
+    with np.errstate(over="ignore"):
+        scaled = z / t
+    if not np.isfinite(scaled).all() or np.ptp(scaled) > 1e300:
+        raise ValueError(f"logits / temperature overflows float64 (temperature {t:g} is too small for these logits)")
     return {
         "logits": z,
         "temperature": t,
@@ -648,7 +664,10 @@ class TemperatureExplorer(Explorer):
         self.buttons = {"reset": widgets.Button(description="T = 1 (as trained)", tooltip="reset T to 1")}
         self.buttons["reset"].on_click(lambda _: setattr(slider, "value", 1.0))
         if fitted_temperature is not None:
-            self.buttons["fit"] = widgets.Button(description=f"fitted T = {fitted_temperature:.3g}",
+            lo, hi = 10.0 ** slider.min, 10.0 ** slider.max  # a log slider: min and max are exponents
+            end = min(max(fitted_temperature, lo), hi)
+            beyond = "" if lo <= fitted_temperature <= hi else f" (slider ends at {end:g})"
+            self.buttons["fit"] = widgets.Button(description=f"fitted T = {fitted_temperature:.3g}{beyond}",
                                                  button_style="info",
                                                  tooltip="the temperature fitted on the held-out split")
             self.buttons["fit"].on_click(lambda _: setattr(slider, "value", fitted_temperature))
@@ -664,10 +683,11 @@ def temperature_explorer(logits, targets, *, temperature: float = 1.0, n_bins: i
     ``fitted_temperature``) ``fit``. Values ``ece``, ``mce``, ``nll``, ``brier``, ``accuracy``,
     ``temperature``, ``n_bins`` (and ``bins``, ``ece_at_1``, ``nll_at_1``, ``n``).
     """
-    t = calibration.check_temperature(temperature)
-    n_bins = calibration.check_n_bins(n_bins)
+    t = _in_slider_range(calibration.check_temperature(temperature), "temperature", 0.1, 10.0)
+    n_bins = int(_in_slider_range(calibration.check_n_bins(n_bins), "n_bins", 1, 30))
     if fitted_temperature is not None:
-        fitted_temperature = calibration.check_temperature(fitted_temperature)
+        # not refused beyond the slider (a fit on stand-in data can hit its bound, T = 100): the button says so
+        fitted_temperature = check_scalar(fitted_temperature, "fitted_temperature", low=0.0, low_open=True)
     compute = _temperature_compute(logits, targets)
     controls = {
         "temperature": widgets.FloatLogSlider(

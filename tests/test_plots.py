@@ -77,7 +77,7 @@ def test_grad_vs_prob_curves_come_from_grads():
 
 
 def test_binary_curve_rejects_bad_names_and_labels():
-    with pytest.raises(ValueError, match="unknown"):
+    with pytest.raises(ValueError, match="losses must be one of"):
         plots.plot_loss_vs_prob(["nope"])
     with pytest.raises(ValueError, match="y must be"):
         plots.plot_loss_vs_prob(["bce"], y=2)

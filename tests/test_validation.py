@@ -129,3 +129,78 @@ def test_tensors_off_the_cpu_are_refused_with_a_hint():
     off_cpu = torch.empty(2, device="meta")  # any non-CPU device takes the same path as CUDA or MPS
     with pytest.raises(TypeError, match=re.escape("p must be a CPU tensor (got a tensor on meta); call .cpu() first")):
         info.entropy(off_cpu)
+
+
+# --- issue 13: every door (the fuzz suite, tests/test_fuzz.py, sweeps all of them; these pin the messages) ---
+def _explorer_cases():
+    from course_utils import widgets as W
+
+    return [
+        (lambda: W.temperature_explorer(Z, Y, n_bins=50), ValueError,
+         "n_bins must be between 1 and 30, the range of its slider (got 50)"),
+        (lambda: W.temperature_explorer(Z, Y, temperature=20.0), ValueError,
+         "temperature must be between 0.1 and 10, the range of its slider"),
+        (lambda: W.binary_explorer(q=0.0002), ValueError, f"q must be between {W.Q_MIN:g} and {W.Q_MAX:g}"),
+        (lambda: W.softmax_values(["a", "b"]), TypeError, "logits must contain numbers"),
+        (lambda: W.softmax_values([1.0, 2.0], target=-1), ValueError, "target must be >= 0"),
+    ]
+
+
+DOORS = [
+    # silent NaN or inf
+    (lambda: L.categorical_cross_entropy(Z, Y, weight=[0.0, 1.0, 0.0]), ValueError,
+     "weight sums to 0 over this batch's targets"),
+    (lambda: L.nll_loss(L.log_softmax(Z), Y, weight=[0.0, 1.0, 0.0]), ValueError, "weight sums to 0"),
+    (lambda: L.categorical_cross_entropy([[1e308, -1e308]], [1]), ValueError, "logits too large"),
+    (lambda: L.mse_loss([1e200], [0.0]), ValueError, "input and target too large"),
+    (lambda: L.focal_loss(Z, Y, gamma=1000), ValueError, "gamma must be <= 100"),
+    # silent acceptance
+    (lambda: L.binary_cross_entropy([0.5], [1.0], weight=[-1.0]), ValueError, "weight must be non-negative"),
+    (lambda: L.binary_cross_entropy_with_logits([0.5], [1.0], weight=[-1.0]), ValueError,
+     "weight must be non-negative"),
+    (lambda: L.sigmoid(True), TypeError, "z must be a number or an array of numbers (got bool)"),
+    (lambda: L.softmax(Z, axis=np.array(["a"])), TypeError, "axis must be an int"),
+    (lambda: L.mse_loss([1.0], [1.0], reduction=np.array(["a", "b"])), ValueError, "reduction must be one of"),
+    # seeds and flags
+    (lambda: __import__("course_utils").seed_everything(1.5), TypeError, "seed must be an int (got float)"),
+    (lambda: __import__("course_utils").seed_everything("3"), TypeError, "seed must be an int (got str)"),
+    (lambda: __import__("course_utils").seed_everything(2**40), ValueError, "seed must be >= 0 and <= 4294967295"),
+    (lambda: __import__("course_utils").setup(quiet="no"), TypeError, "quiet must be True or False (got str)"),
+    # messages name the real argument
+    (lambda: __import__("course_utils.kl_fitting").kl_fitting.grid_bimodal(np.linspace(-3, 3, 7), mu1=None),
+     TypeError, "mu1 must be a real number"),
+]
+
+
+@pytest.mark.parametrize("call, error, message", DOORS, ids=[c[2][:50] for c in DOORS])
+def test_every_door_names_the_argument(call, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        call()
+
+
+def test_explorers_refuse_values_outside_their_sliders():
+    for call, error, message in _explorer_cases():
+        with pytest.raises(error, match=re.escape(message)):
+            call()
+
+
+def test_plots_check_axes_and_flags_at_the_door():
+    from course_utils import calibration, plots
+
+    bins = calibration.reliability_bins([[0.7, 0.3], [0.2, 0.8]], [0, 1], n_bins=5)
+    with pytest.raises(TypeError, match=re.escape("ax must be a matplotlib Axes or None (got str)")):
+        plots.plot_reliability_diagram(bins, ax="left")
+    with pytest.raises(TypeError, match=re.escape("show_ece must be True or False (got str)")):
+        plots.plot_reliability_diagram(bins, show_ece="no")
+    with pytest.raises(TypeError, match=re.escape("axes must be 2 matplotlib Axes or None")):
+        plots.plot_fit_history(__import__("types").SimpleNamespace(
+            epoch=[], train_loss=[], test_loss=[], step_loss=[], recipe="x"), axes=[1, 2])
+
+
+def test_gaussian_fits_stay_finite_at_extreme_mu_and_sigma():
+    from course_utils import kl_fitting
+
+    x = np.linspace(-3, 3, 7)
+    for mu, sigma in ((1e300, 1.0), (0.0, 1e-300), (-1e300, 1e-300), (0.0, 1e300)):
+        q = kl_fitting.grid_gaussian(x, mu, sigma)
+        assert np.isfinite(q).all() and np.isclose(q.sum(), 1.0)

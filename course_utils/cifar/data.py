@@ -31,7 +31,6 @@ from .._validate import (
     as_class_indices,
     check_flag,
     check_int,
-    check_int_between,
     check_optional_int,
     check_path,
     check_scalar,
@@ -454,7 +453,7 @@ def augment_batch(x_uint8: torch.Tensor, generator: torch.Generator | None = Non
     x = _check_images(x_uint8)
     if generator is not None and not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator or None (got {type(generator).__name__})")
-    translate = check_int_between(translate, "translate", 0, 15)
+    translate = check_int(translate, "translate", low=0, high=15)
     flip = check_flag(flip, "flip")
     n, _, h, w = x.shape
     if flip:

@@ -23,7 +23,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .. import settings
-from .._validate import check_flag, check_int, check_int_between, check_optional_int, check_path, check_scalar
+from .._validate import check_flag, check_int, check_optional_int, check_path, check_scalar
 from . import checkpoint, optim, reporting
 from .data import augment_batch, normalize_batch
 from .devices import autocast, grad_scaler, resolve_device, resolve_precision
@@ -236,7 +236,7 @@ def predict_logits(model: nn.Module, x: torch.Tensor, *, tta: bool = True, batch
     _check_images(x, "x")
     batch_size = check_int(batch_size, "batch_size")
     tta = check_flag(tta, "tta")
-    tta_translate = check_int_between(tta_translate, "tta_translate", 0, 8)
+    tta_translate = check_int(tta_translate, "tta_translate", low=0, high=8)
     device = resolve_device(device) if device is not None else _model_device(model)
     precision = resolve_precision(precision, device)
     model.to(device)
