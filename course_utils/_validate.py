@@ -212,6 +212,18 @@ def is_prob_targets(targets, logits: np.ndarray) -> bool:
     return np.ndim(targets) == logits.ndim
 
 
+def as_input_and_probs(x, targets, name: str, *, x_probs: bool = False, target_name: str = "targets",
+                       nonempty: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """An input (logits, or probabilities with ``x_probs``) and same-shaped probability targets, both float64;
+    not empty unless ``nonempty=False``: the one door of the element-wise binary losses and gradients."""
+    x = as_probs(x, name) if x_probs else as_float(x, name)
+    y = as_probs(targets, target_name)
+    check_same_shape(x, y, name, target_name)
+    if nonempty:
+        check_nonempty(x, name)
+    return x, y
+
+
 def check_nonempty(x: np.ndarray, name: str) -> None:
     if x.size == 0:
         raise ValueError(f"{name} must not be empty")

@@ -11,10 +11,9 @@ import numpy as np
 from . import _numeric as num
 from ._validate import (
     as_distribution,
-    as_float,
     as_index_targets,
+    as_input_and_probs,
     as_logits_2d,
-    as_probs,
     check_alpha,
     check_gamma,
     check_same_shape,
@@ -29,28 +28,19 @@ __all__ = ["BCE_GRAD_EPS", "bce_grad_prob", "bce_grad_logit", "mse_grad_logit", 
 BCE_GRAD_EPS = 1e-12
 
 
-def _binary_inputs(x, targets, name: str):
-    x = as_float(x, name)
-    y = as_probs(targets, "targets")
-    check_same_shape(x, y, name, "targets")
-    return x, y
-
-
 def bce_grad_prob(probs, targets):
     """∂BCE/∂p = -y/p + (1 - y)/(1 - p) = (p - y) / (p (1 - p)).
 
     It blows up as a wrong prediction approaches certainty. Like PyTorch's backward pass, the
     denominator is floored at 1e-12, so p = 0 or 1 gives a large finite gradient, never inf or NaN.
     """
-    p = as_probs(probs, "probs")
-    y = as_probs(targets, "targets")
-    check_same_shape(p, y, "probs", "targets")
+    p, y = as_input_and_probs(probs, targets, "probs", x_probs=True, nonempty=False)
     return (p - y) / np.maximum(p * (1 - p), BCE_GRAD_EPS)
 
 
 def bce_grad_logit(logits, targets):
     """∂BCE/∂z = σ(z) - y: the error itself, never saturating when the prediction is confidently wrong."""
-    z, y = _binary_inputs(logits, targets, "logits")
+    z, y = as_input_and_probs(logits, targets, "logits", nonempty=False)
     return num.sigmoid(z) - y
 
 
@@ -60,7 +50,7 @@ def mse_grad_logit(logits, targets):
     The factor σ(1 - σ) vanishes at both ends, so a confidently wrong prediction gets almost no gradient:
     saturation.
     """
-    z, y = _binary_inputs(logits, targets, "logits")
+    z, y = as_input_and_probs(logits, targets, "logits", nonempty=False)
     s = num.sigmoid(z)
     return 2 * (s - y) * s * num.sigmoid(-z)
 
@@ -89,7 +79,7 @@ def focal_grad_logit(logits, targets, *, alpha: float = 0.25, gamma: float = 2.0
     """
     alpha = check_alpha(alpha)
     gamma = check_gamma(gamma)
-    z, y = _binary_inputs(logits, targets, "logits")
+    z, y = as_input_and_probs(logits, targets, "logits", nonempty=False)
     p, q = num.sigmoid(z), num.sigmoid(-z)  # q = 1 - p without cancellation
     ce = (1 - y) * z - num.log_sigmoid(z)
     one_minus_pt = y * q + (1 - y) * p

@@ -17,16 +17,13 @@ from . import binary_losses, losses
 from ._validate import (
     MAX_SEED,
     as_binary_xy,
-    as_float,
     as_index_targets,
+    as_input_and_probs,
     as_int_array,
     as_logits_2d,
-    as_probs,
     as_weight,
     check_instance,
     check_int,
-    check_nonempty,
-    check_same_shape,
     check_scalar,
 )
 from .logistic import TrainResult, make_blobs, train_logistic
@@ -64,10 +61,7 @@ def easy_example_share(logits, targets, *, gamma: float = 2.0, easy: float = 0.9
     p_t is the probability given to the true label. Lin et al. (2017) observed that the many easy negatives
     of dense detection dominate the summed cross-entropy; the focal factor (1 - p_t)^γ takes that share away.
     """
-    z = as_float(logits, "logits")
-    y = as_probs(targets, "targets")
-    check_same_shape(z, y, "logits", "targets")
-    check_nonempty(z, "logits")
+    z, y = as_input_and_probs(logits, targets, "logits")
     gamma = check_scalar(gamma, "gamma", low=0.0, high=100.0)
     easy = check_scalar(easy, "easy", low=0.0, high=1.0)
     p = losses.sigmoid(z)

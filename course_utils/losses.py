@@ -15,9 +15,9 @@ from ._validate import (
     as_distribution,
     as_float,
     as_index_targets,
+    as_input_and_probs,
     as_logits_2d,
     as_nonnegative,
-    as_probs,
     as_weight,
     broadcast_to,
     check_alpha,
@@ -83,10 +83,7 @@ def binary_cross_entropy(probs, targets, *, weight=None, reduction: str = "mean"
     probabilities saturated. Work with logits and ``binary_cross_entropy_with_logits`` instead.
     """
     reduction = check_reduction(reduction)
-    p = as_probs(probs, "probs")
-    y = as_probs(targets, "targets")
-    check_same_shape(p, y, "probs", "targets")
-    check_nonempty(p, "probs")
+    p, y = as_input_and_probs(probs, targets, "probs", x_probs=True)
     with np.errstate(divide="ignore"):
         log_p = np.maximum(np.log(p), LOG_CLAMP)
         log_1mp = np.maximum(np.log1p(-p), LOG_CLAMP)
@@ -106,10 +103,7 @@ def binary_cross_entropy_with_logits(logits, targets, *, weight=None, pos_weight
     positive class set it near (#negatives / #positives).
     """
     reduction = check_reduction(reduction)
-    z = as_float(logits, "logits")
-    y = as_probs(targets, "targets")
-    check_same_shape(z, y, "logits", "targets")
-    check_nonempty(z, "logits")
+    z, y = as_input_and_probs(logits, targets, "logits")
     log_sig = num.log_sigmoid(z)
     if pos_weight is not None:
         pw = broadcast_to(as_nonnegative(pos_weight, "pos_weight"), z.shape, "pos_weight", "logits")
@@ -255,10 +249,7 @@ def sigmoid_focal_loss(logits, targets, *, alpha: float = 0.25, gamma: float = 2
     reduction = check_reduction(reduction)
     alpha = check_alpha(alpha)
     gamma = check_gamma(gamma)
-    z = as_float(logits, "logits")
-    y = as_probs(targets, "targets")
-    check_same_shape(z, y, "logits", "targets")
-    check_nonempty(z, "logits")
+    z, y = as_input_and_probs(logits, targets, "logits")
     return check_finite_result(reduce(_sigmoid_focal(z, y, alpha, gamma), reduction), "logits")
 
 
