@@ -240,7 +240,7 @@ def check_mean_nll_nats(fn: Callable) -> CheckResult:
 # --- 03 binary cross-entropy ---
 @register("bce_from_probs")
 def check_bce_from_probs(fn: Callable) -> CheckResult:
-    """Exercise: mean binary cross-entropy -[y ln p + (1 - y) ln(1 - p)] from probabilities, in nats."""
+    """Exercise: mean binary cross-entropy -[y ln q + (1 - y) ln(1 - q)] from probabilities q, in nats."""
     batches = [([0.8], [1.0]), ([0.2], [1.0]), ([0.9, 0.2, 0.6], [1.0, 0.0, 1.0]), ([0.5, 0.5], [0.0, 1.0]),
                ([0.01, 0.99, 0.3, 0.7], [1.0, 1.0, 0.0, 0.0])]
     cases = [Case((np.array(p), np.array(y)), losses.binary_cross_entropy(p, y), label=f"probs = {p}, targets = {y}")

@@ -69,9 +69,9 @@ def mean_nll_nats(probs, targets):
 
 # --- 03 binary cross-entropy ---
 def bce_from_probs(probs, targets):
-    """Mean binary cross-entropy -[y ln p + (1 - y) ln(1 - p)] from probabilities, in nats."""
-    p, y = np.asarray(probs, dtype=float), np.asarray(targets, dtype=float)
-    return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+    """Mean binary cross-entropy -[y ln q + (1 - y) ln(1 - q)] from probabilities q, in nats."""
+    q, y = np.asarray(probs, dtype=float), np.asarray(targets, dtype=float)
+    return -np.mean(y * np.log(q) + (1 - y) * np.log(1 - q))
 
 
 def bce_from_logits(logits, targets):
