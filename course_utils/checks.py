@@ -355,7 +355,7 @@ def check_binary_hinge(fn: Callable) -> CheckResult:
 
 @register("binary_focal_loss")
 def check_binary_focal_loss(fn: Callable) -> CheckResult:
-    """Exercise: the mean binary focal loss -(1 - p_t)^γ log p_t (no α) for logits, labels in {0, 1} and γ."""
+    """Exercise: the mean binary focal loss -(1 - q_t)^γ log q_t (no α) for logits, labels in {0, 1} and γ."""
     inputs = [([0.0], [1.0], 2.0), ([3.0, -2.0], [1.0, 0.0], 2.0), ([3.0, -2.0], [0.0, 1.0], 2.0),
               ([1.5, -0.5, 4.0], [1.0, 1.0, 0.0], 0.0), ([40.0, -40.0], [0.0, 1.0], 5.0)]
     cases = [Case((np.array(z), np.array(y), g), losses.sigmoid_focal_loss(z, y, alpha=-1.0, gamma=g),

@@ -155,7 +155,7 @@ def binary_hinge(scores, labels):
 
 
 def binary_focal_loss(logits, targets, gamma):
-    """Mean binary focal loss -(1 - p_t)^γ log p_t, p_t the probability of the true label (no α weighting)."""
+    """Mean binary focal loss -(1 - q_t)^γ log q_t, q_t the probability of the true label (no α weighting)."""
     z = np.asarray(logits, dtype=float)
     y = np.asarray(targets, dtype=float)
     log_p = np.minimum(z, 0) - np.log1p(np.exp(-np.abs(z)))  # log σ(z), stable
