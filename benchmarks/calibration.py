@@ -24,9 +24,10 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from course_utils import calibration as cal  # noqa: E402
-from course_utils import data as cdata  # noqa: E402
-from course_utils import train  # noqa: E402
+from course_utils import settings  # noqa: E402
+from course_utils.cifar import calibration_study as study  # noqa: E402
+from course_utils.cifar import data as cdata  # noqa: E402
+from course_utils.cifar import devices, train  # noqa: E402
 
 
 def table(rows: list[dict]) -> str:
@@ -46,13 +47,14 @@ def main(argv=None) -> list[dict]:
     ap.add_argument("--eps", type=float, nargs="+", default=[0.2, 0.0, 0.1], help="label smoothing values")
     ap.add_argument("--noise", type=float, default=None, help="also train with this fraction of labels flipped")
     ap.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
-    ap.add_argument("--val", type=int, default=cal.VAL_SIZE, help="training images held out for fitting T")
+    ap.add_argument("--val", type=int, default=study.VAL_SIZE, help="training images held out for fitting T")
     ap.add_argument("--bins", type=int, default=15)
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--root", default=None, help="data folder (default: $CIFAR10_ROOT, else the user cache)")
-    ap.add_argument("--checkpoint-dir", default=str(ROOT / "checkpoints"))
-    ap.add_argument("--precision", choices=train.PRECISIONS, default=None,
+    ap.add_argument("--root", default=None, help="data folder (default: $CIFAR10_ROOT, else the course cache)")
+    ap.add_argument("--checkpoint-dir", default=str(settings.checkpoint_root()),
+                    help="default: $COURSE_CHECKPOINTS, else the course cache (shared with notebook 08)")
+    ap.add_argument("--precision", choices=devices.PRECISIONS, default=None,
                     help="default: the recipe's (auto for all but tutorial): bf16 autocast on a GPU or a CPU "
                          "with bf16 matrix units (AMX), else fp32")
     args = ap.parse_args(argv)
@@ -67,7 +69,7 @@ def main(argv=None) -> list[dict]:
     rows = []
     for eps, noise in runs:
         t0 = time.perf_counter()
-        r = cal.calibration_run(data, recipe=args.recipe, label_smoothing=eps, noise=noise, n_val=args.val,
+        r = study.calibration_run(data, recipe=args.recipe, label_smoothing=eps, noise=noise, n_val=args.val,
                                 epochs=args.epochs, checkpoint_dir=args.checkpoint_dir, seed=args.seed,
                                 n_bins=args.bins, n_train_losses=0, precision=args.precision,
                                 log=lambda line: print("   ", line, flush=True))

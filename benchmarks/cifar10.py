@@ -2,6 +2,10 @@
 
     CIFAR10_ROOT=/path/to/data python benchmarks/cifar10.py --recipe quick --threads 2
 
+``quick`` and ``standard`` are defined by a time budget (3 and 10 minutes, training plus the final evaluation,
+``course_utils.cifar.budget``): the script measures this machine's throughput, prints the budget, the epochs
+chosen and why, and the precision. ``--epochs N`` (or ``--budget 0``) trains a fixed number of epochs instead.
+
 Prints one line per epoch, then one JSON line with ``test_accuracy``, ``train_seconds`` (wall clock for
 training plus the final evaluation), ``images_per_second`` (training images per second of training) and
 ``peak_rss_mb`` (the process's peak resident memory).
@@ -22,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from course_utils import data as cdata  # noqa: E402
-from course_utils import models, train  # noqa: E402
+from course_utils.cifar import budget, devices, models, train  # noqa: E402
+from course_utils.cifar import data as cdata  # noqa: E402
 
 
 def peak_rss_mb() -> float:
@@ -41,12 +45,16 @@ def main(argv=None) -> dict:
     ap.add_argument("--recipe", choices=sorted(train.RECIPES), default="quick")
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     ap.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
-    ap.add_argument("--time-budget", type=float, default=None, help="seconds; squeezes the schedule into them")
+    ap.add_argument("--time-budget", type=float, default=None,
+                    help="with fixed epochs: seconds; squeezes the schedule into them")
+    ap.add_argument("--budget", type=float, default=None,
+                    help="seconds for training plus the final evaluation (default: the recipe's, 180 for quick and "
+                         "600 for standard); 0 = the recipe's fixed epochs")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", default=None, help="default: cuda > mps > cpu")
-    ap.add_argument("--root", default=None, help="data folder (default: $CIFAR10_ROOT, else the user cache)")
+    ap.add_argument("--root", default=None, help="data folder (default: $CIFAR10_ROOT, else the course cache)")
     ap.add_argument("--checkpoint-dir", default=None, help="save (and resume from) a checkpoint each epoch")
-    ap.add_argument("--precision", choices=train.PRECISIONS, default=None,
+    ap.add_argument("--precision", choices=devices.PRECISIONS, default=None,
                     help="default: the recipe's (auto for all but tutorial): bf16 autocast on a GPU or a CPU "
                          "with bf16 matrix units (AMX), else fp32")
     ap.add_argument("--eval-each-epoch", action="store_true", help="also measure test accuracy every epoch")
@@ -61,11 +69,15 @@ def main(argv=None) -> dict:
           f"threads {torch.get_num_threads()}; cpus {os.cpu_count()}; load average {os.getloadavg()}",
           flush=True)
     t0, cpu0 = time.perf_counter(), cpu_seconds()
-    hist = train.fit(model, data, recipe=recipe, epochs=args.epochs, time_budget_s=args.time_budget,
-                     seed=args.seed, device=args.device, progress=False, live_plot=False,
-                     checkpoint_dir=args.checkpoint_dir,
-                     eval_each_epoch=args.eval_each_epoch, log=lambda line: print(line, flush=True),
-                     precision=args.precision)
+    log = lambda line: print(line, flush=True)  # noqa: E731
+    common = dict(seed=args.seed, device=args.device, progress=False, live_plot=False, precision=args.precision,
+                  checkpoint_dir=args.checkpoint_dir, eval_each_epoch=args.eval_each_epoch, log=log)
+    budget_s = budget.BUDGETS.get(recipe.name) if args.budget is None and args.epochs is None else args.budget
+    if budget_s:
+        hist, plan = budget.budgeted_fit(model, data, recipe=recipe, budget_s=budget_s, **common)
+    else:
+        hist, plan = train.fit(model, data, recipe=recipe, epochs=args.epochs, time_budget_s=args.time_budget,
+                               **common), None
     ev = train.evaluate(model, data.x_test, data.y_test, tta=recipe.tta, precision=hist.precision,
                         tta_translate=recipe.tta_translate)
     seconds, cpu = time.perf_counter() - t0, cpu_seconds() - cpu0
@@ -79,6 +91,9 @@ def main(argv=None) -> dict:
         "images_per_second": round(hist.images_per_second, 1),
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "stopped_by_budget": hist.stopped_by_budget,
+        "budget_seconds": plan.budget_s if plan else None,
+        "planned_epochs": plan.epochs if plan else None,
+        "measured_images_per_second": round(plan.images_per_second, 1) if plan else None,
         "threads": torch.get_num_threads(),
         "precision": hist.precision,
         "device": str(next(model.parameters()).device),

@@ -86,11 +86,12 @@ class Sampler(threading.Thread):
 
 
 def cap_epochs(n: int) -> str:
-    """Kernel start-up code that caps every ``course_utils.train.fit`` at ``n`` epochs (same data, model and
-    batch size, so the same peak memory; the wall time is then that of a shorter training)."""
-    return ("import course_utils.train as _course_train; _course_train.fit = (lambda fit, t: lambda model, data, *, "
+    """Kernel start-up code that caps every ``course_utils.cifar.train.fit`` at ``n`` epochs (same data, model
+    and batch size, so the same peak memory; the wall time is then that of a shorter training)."""
+    return ("import course_utils.cifar.train as _course_train; "
+            "_course_train.fit = (lambda fit, t: lambda model, data, *, "
             f"recipe='quick', epochs=None, **kw: fit(model, data, recipe=recipe, epochs=min(epochs or "
-            f"t._get_recipe(recipe).epochs, {int(n)}), **kw))(_course_train.fit, _course_train); del _course_train")
+            f"t.get_recipe(recipe).epochs, {int(n)}), **kw))(_course_train.fit, _course_train); del _course_train")
 
 
 def measure(path: Path, *, timeout: int = 3600, extra_env: dict[str, str] | None = None,

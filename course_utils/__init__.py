@@ -6,32 +6,23 @@ number generators, picks a device and reports whether fast mode (``COURSE_FAST=1
 
 from __future__ import annotations
 
-import os
 import random
+
+from . import settings
 
 __version__ = "0.1.0"
 
 __all__ = ["FAST", "pick_device", "seed_everything", "setup"]
 
-
-def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-#: Fast mode, read once here: ``COURSE_FAST=1`` shrinks the CIFAR-10 work to seconds (used by CI).
-FAST: bool = _env_flag("COURSE_FAST")
+#: Fast mode at import (``settings.fast_mode``): ``COURSE_FAST=1`` shrinks the CIFAR-10 work to seconds (used by CI).
+FAST: bool = settings.fast_mode()
 
 
 def pick_device() -> str:
-    """The best available torch device: ``"cuda"`` > ``"mps"`` > ``"cpu"``."""
-    import torch
+    """The best available torch device: ``"cuda"`` > ``"mps"`` > ``"cpu"`` (``cifar.devices.best_device``)."""
+    from .cifar.devices import best_device
 
-    if torch.cuda.is_available():
-        return "cuda"
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        return "mps"
-    return "cpu"
+    return best_device()
 
 
 def seed_everything(seed: int = 0) -> None:
@@ -55,7 +46,7 @@ def setup(*, projector: bool | None = None, seed: int = 0, quiet: bool = False) 
     from . import plots
 
     if projector is None:
-        projector = _env_flag("COURSE_PROJECTOR")
+        projector = settings.env_flag("COURSE_PROJECTOR")
     if not isinstance(projector, bool):
         raise TypeError(f"projector must be True, False or None (got {type(projector).__name__})")
     plots.use_style(projector=projector)

@@ -257,3 +257,42 @@ def reduce(loss: np.ndarray, reduction: str, denominator: float | None = None):
         return np.float64(total)
     n = loss.size if denominator is None else denominator
     return np.float64(total / n) if n else np.float64(np.nan)
+
+
+# ===================================================================================================
+# Shared validators added with the CIFAR-10 wing (course_utils/cifar). Appended here, at the very end.
+# ===================================================================================================
+def check_int_between(value, name: str, low: int, high: int) -> int:
+    """An integer (not a bool) in ``[low, high]``."""
+    value = check_int(value, name, low=low)
+    if value > high:
+        raise ValueError(f"{name} must be <= {high} (got {value})")
+    return value
+
+
+def check_optional_int(value, name: str, *, low: int = 1) -> int | None:
+    """None, or an integer (not a bool) of at least ``low``."""
+    return None if value is None else check_int(value, name, low=low)
+
+
+def check_flag(value, name: str) -> bool:
+    """True or False, nothing else (the strings "no" and "False" are refused, not read as true)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False (got {type(value).__name__})")
+    return value
+
+
+def check_path(value, name: str):
+    """A file-system path given as ``str`` or ``os.PathLike``, as a ``pathlib.Path`` (``~`` expanded).
+    An int is refused: ``open(1)`` would take it as a file descriptor and close it."""
+    import os
+    from pathlib import Path
+
+    if isinstance(value, bool) or not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a path (str or os.PathLike) (got {type(value).__name__})")
+    path = os.fspath(value)
+    if isinstance(path, bytes):
+        raise TypeError(f"{name} must be a str path (got a bytes path)")
+    if not path or "\x00" in path:
+        raise ValueError(f"{name} must be a non-empty path without NUL characters (got {path!r})")
+    return Path(path).expanduser()

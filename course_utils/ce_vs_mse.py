@@ -13,9 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import binary_losses, losses
-from ._validate import as_binary_labels, as_float, check_reduction, check_same_shape, check_scalar, reduce
+from ._validate import (as_binary_labels, as_binary_xy, as_float, check_reduction, check_same_shape, check_scalar,
+                        reduce)
 from .logistic import LOSSES, TrainResult, check_train_args, make_blobs, train_logistic
-from .plots import COLORS
+from .plots import COLORS, new_figure
 
 __all__ = ["train_logistic_torch", "SaturationTable", "saturation_table", "Race", "training_race", "race_figure",
            "Landscape", "loss_landscape", "landscape_figure", "gaussian_nll"]
@@ -99,6 +100,15 @@ class Race:
         return int(hit[0]) if hit.size else None
 
 
+def _data_or_blobs(x, y, seed) -> tuple[np.ndarray, np.ndarray]:
+    """The given data set, or the notebooks' default one: ``make_blobs(200, separation=3.0, seed=seed)``."""
+    if x is None and y is None:
+        return make_blobs(200, separation=3.0, seed=seed)
+    if x is None or y is None:
+        raise ValueError("give both x and y, or neither")
+    return as_binary_xy(x, y)
+
+
 def training_race(x=None, y=None, *, w0=(-4.0, -4.0), b0: float = 0.0, lr: float = 0.5, steps: int = 1000,
                   target_accuracy: float = 0.9, seed: int = 0) -> Race:
     """Train the same logistic regression with BCE and with MSE from the same (bad) start, ``w0``.
@@ -107,11 +117,7 @@ def training_race(x=None, y=None, *, w0=(-4.0, -4.0), b0: float = 0.0, lr: float
     MSE's gradient is then multiplied by σ(1 - σ) ≈ 0 and the model crawls, while BCE's gradient is the
     full error σ(z) - y. Data: ``make_blobs(200, separation=3.0, seed=seed)`` unless given.
     """
-    if x is None and y is None:
-        x, y = make_blobs(200, separation=3.0, seed=seed)
-    elif x is None or y is None:
-        raise ValueError("give both x and y, or neither")
-    x, y = as_float(x, "x"), as_float(y, "y")
+    x, y = _data_or_blobs(x, y, seed)
     target_accuracy = check_scalar(target_accuracy, "target_accuracy", low=0.0, high=1.0)
     results, acc = {}, {}
     for loss in ("bce", "mse"):
@@ -124,9 +130,7 @@ def training_race(x=None, y=None, *, w0=(-4.0, -4.0), b0: float = 0.0, lr: float
 
 def race_figure(race: Race):
     """Two panels: loss (nats for BCE, squared probability for MSE) and accuracy against the step."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(10, 3.8), layout="constrained")
+    fig = new_figure((10, 3.8))
     (a1, a2) = fig.subplots(1, 2)
     style = {"bce": (COLORS["loss"], "-", "cross-entropy (BCE)"), "mse": (COLORS["other"], "--", "MSE on σ(z)")}
     for loss, (color, ls, label) in style.items():
@@ -174,11 +178,7 @@ def loss_landscape(x=None, y=None, *, direction=None, t=None, b: float = 0.0, se
     (its Hessian X^T diag(σ(1 - σ)) X is positive semi-definite). The default line runs through the
     origin along the direction between the two blob centres.
     """
-    if x is None and y is None:
-        x, y = make_blobs(200, separation=3.0, seed=seed)
-    elif x is None or y is None:
-        raise ValueError("give both x and y, or neither")
-    x, y = as_float(x, "x"), as_float(y, "y")
+    x, y = _data_or_blobs(x, y, seed)
     d = np.array([1.0, 1.0]) / np.sqrt(2) if direction is None else as_float(direction, "direction")
     if d.shape != (x.shape[1],) or not np.any(d):
         raise ValueError(f"direction must be a non-zero vector of shape ({x.shape[1]},) (got {d.shape})")
@@ -195,9 +195,7 @@ def loss_landscape(x=None, y=None, *, direction=None, t=None, b: float = 0.0, se
 
 def landscape_figure(land: Landscape):
     """Two panels, BCE and MSE along the line, with the stretches of negative curvature shaded."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(10, 3.8), layout="constrained")
+    fig = new_figure((10, 3.8))
     axes = fig.subplots(1, 2)
     for ax, loss, color, title, unit in ((axes[0], "bce", COLORS["loss"], "cross-entropy: convex", "nats"),
                                          (axes[1], "mse", COLORS["other"], "MSE through a sigmoid: not convex",

@@ -408,7 +408,7 @@ def check_flip_batch(fn: Callable) -> CheckResult:
 @register("per_class_accuracy")
 def check_per_class_accuracy(fn: Callable) -> CheckResult:
     """Exercise: per-class accuracy from a confusion matrix (rows: true class, columns: predicted class)."""
-    from . import train
+    from .cifar import train
 
     rng = np.random.default_rng(8)
     mats = [np.array([[8, 2], [1, 9]]), np.eye(3, dtype=int) * 5, rng.integers(0, 50, (10, 10))]
@@ -420,7 +420,7 @@ def check_per_class_accuracy(fn: Callable) -> CheckResult:
 @register("confident_mistakes")
 def check_confident_mistakes(fn: Callable) -> CheckResult:
     """Exercise: indices of the k wrong predictions with the highest probability, most confident first."""
-    from . import train
+    from .cifar import train
 
     rng = np.random.default_rng(9)
     probs = [np.array([[0.9, 0.1], [0.3, 0.7], [0.2, 0.8], [0.6, 0.4]]),

@@ -25,7 +25,7 @@ from ._validate import (
     check_scalar,
 )
 from .logistic import TrainResult, make_blobs, train_logistic
-from .plots import COLORS
+from .plots import COLORS, new_figure
 
 __all__ = ["binary_metrics", "easy_example_share", "weighted_bce_optimum", "weighted_mean_gotcha", "NoiseExperiment",
            "label_noise_experiment", "noise_figure", "loss_comparison", "comparison_markdown"]
@@ -147,9 +147,7 @@ def label_noise_experiment(counts=(0, 5, 10, 15, 20, 25, 30), *, distance: float
 
 def noise_figure(exp: NoiseExperiment):
     """Left: the decision boundaries of BCE and MSE on the noisiest training set. Right: test accuracy."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(10, 4.0), layout="constrained")
+    fig = new_figure((10, 4.0))
     a1, a2 = fig.subplots(1, 2)
     for label, color, marker in ((0, COLORS["true"], "o"), (1, COLORS["pred"], "^")):
         sel = exp.y == label

@@ -17,7 +17,7 @@ import numpy as np
 
 from . import losses
 from ._validate import as_float, as_index_targets, as_logits_2d, check_int, check_scalar
-from .plots import COLORS
+from .plots import COLORS, new_figure
 
 __all__ = ["EXP_LIMIT_F64", "EXP_LIMIT_F32", "bce_numerics", "naive_softmax", "OverflowDemo",
            "softmax_overflow_demo", "SoftmaxBugDemo", "softmax_before_ce", "SoftmaxBugSweep", "softmax_bug_sweep",
@@ -130,10 +130,8 @@ def softmax_bug_sweep(gaps=None, *, num_classes: int = 10) -> SoftmaxBugSweep:
 
 def softmax_bug_figure(sweep: SoftmaxBugSweep | None = None):
     """Two panels: loss and gradient norm against the logit gap, right vs softmax-before-CrossEntropyLoss."""
-    from matplotlib.figure import Figure
-
     s = softmax_bug_sweep() if sweep is None else sweep
-    fig = Figure(figsize=(10, 3.8), layout="constrained")
+    fig = new_figure((10, 3.8))
     (a1, a2) = fig.subplots(1, 2)
     a1.plot(s.gaps, s.loss_right, color=COLORS["loss"], label="cross_entropy(logits, y)")
     a1.plot(s.gaps, s.loss_bug, color=COLORS["other"], ls="--", label="cross_entropy(softmax(logits), y)")

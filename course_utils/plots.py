@@ -16,7 +16,8 @@ import numpy as np
 from . import binary_losses, grads, logistic, losses
 from ._validate import as_binary_labels, as_binary_xy, as_float, as_probs, check_int, check_scalar
 
-__all__ = ["COLORS", "UNIT_LABELS", "use_style", "new_axes", "fmt_number", "nice_limit", "fit_limit",
+__all__ = ["COLORS", "UNIT_LABELS", "PROJECTOR_SCALE", "BASE_FONT_SIZE", "use_style", "scaled", "new_figure",
+           "new_axes", "fmt_number", "nice_limit", "fit_limit",
            "DistributionBarsArtists", "CrossEntropyStackArtists", "LOSS_STYLES", "GRAD_STYLES", "binary_curve",
            "BinaryCurvesArtists", "plot_loss_vs_prob", "plot_grad_vs_prob", "BarsArtists", "ReliabilityArtists",
            "plot_reliability_diagram", "plot_loss_histogram", "plot_fit_history",
@@ -38,15 +39,21 @@ COLORS = {
 UNIT_LABELS = {"bits": "bits", "nats": "nats"}
 
 
+#: Projector mode scales text, and every figure with it, by this factor (strokes a little more), so that a
+#: layout that fits in normal mode fits in projector mode: the layout scales, not only the fonts.
+PROJECTOR_SCALE = 1.6
+BASE_FONT_SIZE = 11.0
+
+
 def _style(projector: bool) -> dict:
-    """The rcParams of the course style; the projector variant scales text, lines and markers up."""
-    s = 1.6 if projector else 1.0  # text
+    """The rcParams of the course style; the projector variant scales text, lines, markers and figures up."""
+    s = PROJECTOR_SCALE if projector else 1.0  # text and figure size
     w = 1.75 if projector else 1.0  # strokes
     return {
-        "figure.figsize": (6.4 * (1.25 if projector else 1.0), 4.0 * (1.25 if projector else 1.0)),
+        "figure.figsize": (6.4 * s, 4.0 * s),
         "figure.dpi": 100,
         "savefig.dpi": 150 if projector else 100,
-        "font.size": 11 * s,
+        "font.size": BASE_FONT_SIZE * s,
         "axes.titlesize": 12 * s,
         "axes.labelsize": 11 * s,
         "xtick.labelsize": 10 * s,
@@ -83,13 +90,30 @@ def use_style(*, projector: bool = False) -> None:
 
 
 # ---------------------------------------------------------------- helpers
+def scaled(figsize) -> tuple[float, float]:
+    """A figure size (inches) for the current mode: as given in normal mode, times the text scale in projector
+    mode (read from the style's font size), so that text and figure grow together."""
+    w, h = figsize
+    k = mpl.rcParams["font.size"] / BASE_FONT_SIZE
+    return (float(w) * k, float(h) * k)
+
+
+def new_figure(figsize=(6.4, 4.0)):
+    """A figure outside pyplot (a function that returns it shows it once) with constrained layout, sized by
+    :func:`scaled`: the door of every multi-panel ``*_figure``."""
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=scaled(figsize), layout="constrained")
+
+
 def new_axes(ax=None, figsize=None):
-    """``ax`` itself, or a fresh Axes on a new pyplot figure: the door of every ``plot_*(..., ax=None)``."""
+    """``ax`` itself, or a fresh Axes on a new pyplot figure (constrained layout, sized for the mode by
+    :func:`scaled`): the door of every ``plot_*(..., ax=None)``."""
     if ax is not None:
         return ax
     import matplotlib.pyplot as plt
 
-    _, ax = plt.subplots(figsize=figsize)
+    _, ax = plt.subplots(figsize=scaled(figsize or (6.4, 4.0)), layout="constrained")
     return ax
 
 
@@ -333,7 +357,9 @@ class BinaryCurvesArtists:
         return changed
 
 
-def _check_binary_args(names, styles, y, q):
+def _plot_binary(which: str, names, y, ax, q, ylim, params):
+    """The door and the drawing shared by :func:`plot_loss_vs_prob` and :func:`plot_grad_vs_prob`."""
+    styles = LOSS_STYLES if which == "loss" else GRAD_STYLES
     names = [names] if isinstance(names, str) else list(names)
     for n in names:
         if n not in styles:
@@ -341,18 +367,17 @@ def _check_binary_args(names, styles, y, q):
     y = as_binary_labels(y, "y")
     if q is not None:
         q = check_scalar(q, "q", low=0.0, high=1.0, low_open=True, high_open=True)
-    return names, y, q
+    ax = new_axes(ax)
+    BinaryCurvesArtists(ax, names, y, which=which, q=q, params=params, ylim=ylim)
+    ax.set_title(f"{'loss' if which == 'loss' else 'gradient'} when the true label is y = {y}")
+    return ax
 
 
 def plot_loss_vs_prob(losses: Sequence[str] | str = ("bce", "mse"), y: int = 1, ax=None, *, q: float | None = None,
                       ylim=(0, 5), **params):
     """Each named loss of the family (:data:`LOSS_STYLES`, nats) against the predicted probability q of class 1,
     for the true label y; marks the point ``q`` when given. ``params``: gamma, alpha, pos_weight, label_smoothing."""
-    names, y, q = _check_binary_args(losses, LOSS_STYLES, y, q)
-    ax = new_axes(ax)
-    BinaryCurvesArtists(ax, names, y, which="loss", q=q, params=params, ylim=ylim)
-    ax.set_title(f"loss when the true label is y = {y}")
-    return ax
+    return _plot_binary("loss", losses, y, ax, q, ylim, params)
 
 
 def plot_grad_vs_prob(grads: Sequence[str] | str = ("bce", "mse"), y: int = 1, ax=None, *, q: float | None = None,
@@ -361,11 +386,7 @@ def plot_grad_vs_prob(grads: Sequence[str] | str = ("bce", "mse"), y: int = 1, a
 
     'bce', 'mse' and 'focal' are derivatives with respect to the logit z = logit(q); 'bce_prob' is ∂BCE/∂q,
     which blows up at the wrong end (give it a wider ``ylim``)."""
-    names, y, q = _check_binary_args(grads, GRAD_STYLES, y, q)
-    ax = new_axes(ax)
-    BinaryCurvesArtists(ax, names, y, which="grad", q=q, params=params, ylim=ylim)
-    ax.set_title(f"gradient when the true label is y = {y}")
-    return ax
+    return _plot_binary("grad", grads, y, ax, q, ylim, params)
 
 
 # ---------------------------------------------------------------- softmax bars
@@ -494,7 +515,7 @@ def plot_reliability_diagram(bins, ax=None, *, title: str | None = None, show_ec
     if not all(hasattr(bins, k) for k in ("edges", "confidence", "accuracy", "count")):
         raise TypeError(f"bins must come from reliability_bins(...) (got {type(bins).__name__})")
     if ax is None:
-        _, ax = plt.subplots(figsize=(4.8, 4.8))
+        _, ax = plt.subplots(figsize=scaled((4.8, 4.8)), layout="constrained")
     ReliabilityArtists(ax, bins, show_ece=show_ece)
     if title:
         ax.set_title(title)
@@ -529,7 +550,7 @@ def plot_loss_histogram(groups, ax=None, *, colors=None, bins=40, title: str | N
     edges = np.linspace(0.0, max(top, 1e-6) * 1.02, bins + 1) if np.isscalar(bins) else np.asarray(bins)
     default = [COLORS[k] for k in ("true", "loss", "other", "accent", "pred")]
     if ax is None:
-        _, ax = plt.subplots(figsize=(6.4, 3.8))
+        _, ax = plt.subplots(figsize=scaled((6.4, 3.8)), layout="constrained")
     for i, (label, a) in enumerate(arrays.items()):
         color = (colors or {}).get(label, default[i % len(default)])
         mean = f"mean {np.mean(a):.3f} nats" if a.size else "empty"
@@ -552,16 +573,16 @@ def plot_loss_histogram(groups, ax=None, *, colors=None, bins=40, title: str | N
 
 
 def plot_fit_history(history, axes=None, *, steps_per_epoch: int | None = None):
-    """The two panels of a ``course_utils.train.History``: cross-entropy (nats) of every training step, the
+    """The two panels of a ``course_utils.cifar.train.History``: cross-entropy (nats) of every training step, the
     epoch means and the test loss, with ln 10 marked; and training and test accuracy per epoch.
     ``axes``: two Axes to draw on (cleared first, so a live plot redraws with this same function).
     ``steps_per_epoch`` places the steps on the epoch axis (default: inferred from the finished epochs)."""
     import matplotlib.pyplot as plt
 
     if not all(hasattr(history, k) for k in ("epoch", "train_loss", "test_loss", "step_loss", "recipe")):
-        raise TypeError(f"history must be a course_utils.train.History (got {type(history).__name__})")
+        raise TypeError(f"history must be a course_utils.cifar.train.History (got {type(history).__name__})")
     if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+        _, axes = plt.subplots(1, 2, figsize=scaled((10, 3.6)), layout="constrained")
     ax_loss, ax_acc = axes
     ax_loss.clear()
     ax_acc.clear()

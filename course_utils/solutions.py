@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["bits_to_name", "binary_entropy", "surprisal_bits", "entropy_bits", "average_code_length", "cross_entropy_bits",
-           "kl_divergence_bits", "mean_nll_nats", "bce_from_probs", "bce_from_logits", "logistic_regression_grad",
-           "softmax_stable", "cross_entropy_from_logits", "soft_target_cross_entropy", "grad_bce_wrt_logit",
-           "grad_mse_wrt_logit", "grad_softmax_ce", "binary_hinge", "binary_focal_loss", "smooth_labels",
-           "weighted_mean_ce", "uniform_guess_loss", "flip_batch", "per_class_accuracy", "confident_mistakes",
-           "ece", "brier", "best_temperature"]
+__all__ = ["bits_to_name", "binary_entropy", "surprisal_bits", "entropy_bits", "average_code_length",
+           "cross_entropy_bits", "kl_divergence_bits", "mean_nll_nats", "bce_from_probs", "bce_from_logits",
+           "logistic_regression_grad", "softmax_stable", "cross_entropy_from_logits", "soft_target_cross_entropy",
+           "grad_bce_wrt_logit", "grad_mse_wrt_logit", "grad_softmax_ce", "binary_hinge", "binary_focal_loss",
+           "smooth_labels", "weighted_mean_ce", "uniform_guess_loss", "flip_batch", "per_class_accuracy",
+           "confident_mistakes", "ece", "brier", "best_temperature"]
 
 
 # --- 01 surprisal and entropy ---

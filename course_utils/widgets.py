@@ -167,11 +167,12 @@ class Explorer(widgets.VBox):
         self.controls = controls
         self._compute, self._readout_rows, self.title = compute, readout, title
         self.values = compute(**self.settings())
-        fig = Figure(figsize=view_cls.figsize, dpi=LIVE_DPI * view_cls.pixel_ratio, layout="constrained")
+        size = plots.scaled(view_cls.figsize)  # larger in projector mode, with the text
+        fig = Figure(figsize=size, dpi=LIVE_DPI * view_cls.pixel_ratio, layout="constrained")
         self.view = view_cls(fig, self.values, live=True)
         self.figure = fig
         self._renderer = _Renderer(fig, self.view)
-        css_width = f"{round(view_cls.figsize[0] * LIVE_DPI)}px"  # the image's size on the page, in CSS pixels
+        css_width = f"{round(size[0] * LIVE_DPI)}px"  # the image's size on the page, in CSS pixels
         self.image = widgets.Image(value=self._renderer.render(full=True), format="png",
                                    layout=widgets.Layout(width=css_width, max_width="100%", height="auto",
                                                          flex="0 1 auto"))
@@ -211,7 +212,7 @@ def _static_figure(view_cls: type[_View], values: dict) -> Figure:
     """The static twin: the same view drawn once on a pyplot figure (closed, so a notebook shows it once)."""
     import matplotlib.pyplot as plt
 
-    fig = plt.figure(figsize=view_cls.figsize, layout="constrained")
+    fig = plt.figure(figsize=plots.scaled(view_cls.figsize), layout="constrained")
     view_cls(fig, values)
     plt.close(fig)
     return fig

@@ -1,16 +1,19 @@
-"""course_utils.data on a generated fixture: no network, no real CIFAR-10."""
+"""course_utils.cifar.data on a generated fixture: no network, no real CIFAR-10."""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import os
+import sys
 import tarfile
 import urllib.error
 
 import pytest
 import torch
 
-from course_utils import data
+from course_utils import settings
+from course_utils.cifar import data
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +81,7 @@ def test_record_layout_is_label_then_planar_rgb(tmp_path):
 
 def test_root_defaults_to_environment_variable(fixture_root, monkeypatch):
     monkeypatch.setenv("CIFAR10_ROOT", str(fixture_root))
-    assert data.default_root() == fixture_root
+    assert settings.data_root() == fixture_root
     assert len(data.load_cifar10(download=False, verify=False).x_train) == 50
 
 
@@ -218,6 +221,27 @@ def test_course_data_outside_fast_mode_raises(tmp_path, no_network):
         data.load_course_data(fast=False, root=tmp_path, progress=False)
 
 
+def test_offline_message_gives_three_ways_forward_in_order(tmp_path, no_network):
+    """Full mode, no data, no network: the stand-in, a folder, the variable, each as a line to paste."""
+    with pytest.raises(data.DownloadError) as err:
+        data.load_course_data(fast=False, root=tmp_path, progress=False)
+    msg = str(err.value)
+    lines = [line.strip() for line in msg.splitlines()]
+    stand_in = lines.index("%env COURSE_FAST=1")
+    folder = lines.index(f"tar -xzf {data.ARCHIVE_NAME} -C {tmp_path}")
+    variable = lines.index("%env CIFAR10_ROOT=/path/to/folder")
+    assert stand_in < folder < variable
+    assert str(tmp_path / data.FOLDER) in msg and "load_course_data()" in msg and "load_cifar10" not in msg
+    assert "restarted" in msg and "JupyterLab" in msg  # a terminal variable needs JupyterLab restarted
+    assert "Three ways forward" in data.ways_forward(tmp_path)
+
+
+def test_the_missing_files_message_is_the_same_without_download(tmp_path):
+    with pytest.raises(FileNotFoundError) as err:
+        data.load_cifar10(tmp_path, download=False)
+    assert data.ways_forward(tmp_path) in str(err.value)
+
+
 # ------------------------------------------------------------------------------------------ batch ops
 def _batch(n=16, seed=0):
     return torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=torch.Generator().manual_seed(seed))
@@ -292,5 +316,51 @@ def test_flip_labels_validates(kwargs, exc, word):
 def test_make_fixture_validates(tmp_path):
     with pytest.raises(ValueError, match="n_train"):
         data.make_fixture(tmp_path, n_train=7)
+    with pytest.raises(TypeError, match="n_train"):
+        data.make_fixture(tmp_path, n_train=50.0)
     with pytest.raises(TypeError, match="root"):
         data.load_cifar10(42)
+
+
+def test_make_fixture_never_writes_into_the_default_data_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("CIFAR10_ROOT", str(tmp_path / "real"))
+    with pytest.raises(TypeError, match="never into the default"):
+        data.make_fixture(None)
+    assert not (tmp_path / "real").exists()
+
+
+def test_make_fixture_never_overwrites_the_real_data(tmp_path, monkeypatch):
+    root = data.make_fixture(tmp_path, n_train=50, n_test=20)
+    path = root / data.FOLDER / "test_batch.bin"
+    real = bytes(data.RECORD) * 10_000  # the size of an official file ...
+    path.write_bytes(real)
+    monkeypatch.setitem(data.SHA1, "test_batch", hashlib.sha1(real).hexdigest())  # ... and its checksum
+    with pytest.raises(ValueError, match="real CIFAR-10"):
+        data.make_fixture(tmp_path, n_train=50, n_test=20)
+    assert path.read_bytes() == real
+
+
+@pytest.mark.parametrize("bad", [1, 0, True, b"/tmp", None, 3.5])
+def test_path_arguments_take_str_or_pathlike_only(bad, tmp_path):
+    """An int is a file descriptor to open(): file_digest(1) would read and close stdout."""
+    with pytest.raises(TypeError, match="path"):
+        data.file_digest(bad)
+    with pytest.raises(TypeError, match="archive"):
+        data.extract_archive(bad, tmp_path)
+    with pytest.raises(TypeError, match="root"):
+        data.extract_archive(tmp_path / "a.tar.gz", bad)
+    with pytest.raises(TypeError, match="dest"):
+        data.download_archive(bad)
+    for fd in (0, 1, 2):
+        os.fstat(fd)  # the standard streams are still open
+    print("stdout still works", file=sys.stdout)
+
+
+def test_subset_validates():
+    d = data.CIFAR10(torch.zeros(4, 3, 32, 32, dtype=torch.uint8), torch.arange(4), torch.zeros(2, 3, 32, 32,
+                     dtype=torch.uint8), torch.arange(2), data.CLASSES)
+    for kwargs, exc in (({"n_train": 0}, ValueError), ({"n_train": 1.5}, TypeError), ({"seed": "1"}, TypeError)):
+        with pytest.raises(exc, match=next(iter(kwargs))):
+            data.subset(d, **kwargs)
+    with pytest.raises(TypeError, match="cifar"):
+        data.subset((1, 2), n_train=1)

@@ -55,7 +55,7 @@ ALLOWED = {
     "topics": {"floor", "views"},
     "wing": {"floor", "views", "wing"},
     "exercises": {"floor", "views", "topics", "wing", "exercises"},
-    "package": {"floor", "views"},
+    "package": {"floor", "views", "wing"},
 }
 
 

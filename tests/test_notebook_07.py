@@ -21,3 +21,16 @@ def test_notebook_07_in_fast_mode_says_what_it_trained_on(executed_notebooks):
     assert "STAND-IN DATA" in text
     assert "not attempted yet" in text  # the exercise stubs run without breaking the notebook
     assert "test accuracy" in text and "nats" in text
+
+
+@pytest.mark.notebook
+def test_notebook_07_shows_the_training_history_once_with_the_untrained_loss(executed_notebooks):
+    nb = nbformat.read(executed_notebooks[NAME].path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    fit_cells = [c for c in code if "train.fit(" in c.source]
+    assert len(fit_cells) == 1 and "untrained_loss=ev0.loss" in fit_cells[0].source
+    images = [o for o in fit_cells[0].outputs if "image/png" in o.get("data", {})]
+    assert len(images) == 1  # the live plot, redrawn in place
+    assert not any("plot_fit_history" in c.source for c in code)  # and not drawn a second time
+    text = "\n".join(o.get("text", "") for c in code for o in c.get("outputs", []))
+    assert "device and precision:" in text

@@ -115,7 +115,7 @@ def test_loss_histogram_counts_on_a_log_axis_with_mean_and_uniform_guess():
 
 
 def test_fit_history_draws_steps_epochs_and_redraws_in_place():
-    from course_utils.train import History
+    from course_utils.cifar.train import History
 
     h = History(recipe="demo", epoch=[1, 2], train_loss=[1.9, 1.2], train_accuracy=[0.4, 0.6],
                 test_loss=[1.7, 1.1], test_accuracy=[0.45, 0.62], step_loss=list(np.linspace(2.3, 1.1, 20)))

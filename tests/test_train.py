@@ -1,4 +1,4 @@
-"""course_utils.models and course_utils.train on tiny data: overfitting, checkpoints, resume, evaluation."""
+"""course_utils.cifar.models and course_utils.cifar.train on tiny data: overfitting, checkpoints, resume, evaluation."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import math
 import pytest
 import torch
 
-from course_utils import data as cdata
-from course_utils import models, train
+from course_utils.cifar import data as cdata
+from course_utils.cifar import devices, models, train
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -173,19 +173,18 @@ def test_fit_whitens_once_and_can_continue_training(tiny):
 
 
 def test_precision_is_resolved_per_device(monkeypatch):
-    assert train.resolve_precision("fp32", "cpu") == "fp32"
-    assert train.resolve_precision("bf16", "cpu") == "bf16"
-    assert train.resolve_precision("auto", "cpu") == ("bf16" if train.cpu_has_bf16_units() else "fp32")
-    monkeypatch.setattr(train, "cpu_has_bf16_units", lambda: False)
-    assert train.resolve_precision("auto", "cpu") == "fp32"
-    monkeypatch.setattr(train, "cpu_has_bf16_units", lambda: True)
-    assert train.resolve_precision("auto", "cpu") == "bf16"
-    assert train.resolve_precision("auto", "mps") == "fp32"
+    assert devices.resolve_precision("fp32", "cpu") == "fp32"
+    assert devices.resolve_precision("bf16", "cpu") == "bf16"
+    assert devices.resolve_precision("auto", "cpu") == ("bf16" if devices.cpu_has_bf16_units() else "fp32")
+    monkeypatch.setattr(devices, "cpu_has_bf16_units", lambda: False)
+    assert devices.resolve_precision("auto", "cpu") == "fp32"
+    monkeypatch.setattr(devices, "cpu_has_bf16_units", lambda: True)
+    assert devices.resolve_precision("auto", "cpu") == "bf16"
     for bad, exc in (("half", ValueError), (16, TypeError)):
         with pytest.raises(exc, match="precision"):
-            train.resolve_precision(bad, "cpu")
-    with pytest.raises(ValueError, match="precision 'bf16'"):
-        train.resolve_precision("bf16", "mps")
+            devices.resolve_precision(bad, "cpu")
+    with pytest.raises(ValueError, match="precision 'fp16'"):
+        devices.resolve_precision("fp16", "cpu")
 
 
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])
@@ -223,8 +222,8 @@ def test_translate_tta_averages_six_views(tiny):
         expected = sum(0.5 * model(v) + 0.25 * (model(train.shift_batch(v, 1)) + model(train.shift_batch(v, -1)))
                        for v in views) / 2
     assert torch.allclose(ev.logits, expected, atol=1e-4)
-    for bad in (-1, 9, True, 1.0):
-        with pytest.raises(ValueError, match="tta_translate"):
+    for bad, exc in ((-1, ValueError), (9, ValueError), (True, TypeError), (1.0, TypeError)):
+        with pytest.raises(exc, match="tta_translate"):
             train.predict_logits(model, x, tta_translate=bad)
 
 

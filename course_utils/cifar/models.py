@@ -12,11 +12,13 @@ written afresh and sized for one or two CPU cores:
 
 from __future__ import annotations
 
-import numbers
-
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from .._validate import check_int, check_optional_int
+
+__all__ = ["WIDTHS", "MODEL_NAMES", "TutorialNet", "ConvBlock", "FastNet", "make_model", "count_parameters"]
 
 #: Channel widths of the three blocks for each named fast net.
 WIDTHS: dict[str, tuple[int, int, int]] = {
@@ -115,18 +117,18 @@ def make_model(name: str = "quick", num_classes: int = 10, *, seed: int | None =
         raise TypeError(f"name must be a str (got {type(name).__name__})")
     if name not in MODEL_NAMES:
         raise ValueError(f"name must be one of {', '.join(map(repr, MODEL_NAMES))} (got {name!r})")
-    if isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral) or num_classes < 2:
-        raise ValueError(f"num_classes must be an int >= 2 (got {num_classes!r})")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
-        raise TypeError(f"seed must be an int or None (got {type(seed).__name__})")
+    num_classes = check_int(num_classes, "num_classes", low=2)
+    seed = check_optional_int(seed, "seed", low=0)
     with torch.random.fork_rng(devices=[]):
         if seed is not None:
-            torch.manual_seed(int(seed))
+            torch.manual_seed(seed)
         if name == "tutorial":
-            return TutorialNet(int(num_classes))
-        return FastNet(WIDTHS[name], int(num_classes))
+            return TutorialNet(num_classes)
+        return FastNet(WIDTHS[name], num_classes)
 
 
 def count_parameters(model: nn.Module) -> int:
     """Number of parameters, trainable or not."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module (got {type(model).__name__})")
     return sum(p.numel() for p in model.parameters())

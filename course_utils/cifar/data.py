@@ -3,15 +3,15 @@
 The images stay uint8 (50000×3×32×32 is about 150 MB); each batch is converted to float only when it is
 used. Augmentation and normalisation run on whole batches in torch, without torchvision.
 
-Where the data lives: the ``root`` argument, else ``$CIFAR10_ROOT``, else a per-user cache folder. Under the
-root sits ``cifar-10-batches-bin/{data_batch_1..5,test_batch}.bin``: records of 1 label byte followed by
-3072 pixel bytes (1024 red, 1024 green, 1024 blue). Downloaded data is never unpickled.
+Where the data lives: the ``root`` argument, else ``course_utils.settings.data_root()`` (``$CIFAR10_ROOT``,
+else ``~/.cache/cross-entropy-course/cifar10``). Under the root sits
+``cifar-10-batches-bin/{data_batch_1..5,test_batch}.bin``: records of 1 label byte followed by 3072 pixel
+bytes (1024 red, 1024 green, 1024 blue). Downloaded data is never unpickled.
 """
 
 from __future__ import annotations
 
 import hashlib
-import numbers
 import os
 import shutil
 import tarfile
@@ -25,6 +25,23 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
+
+from .. import settings
+from .._validate import (
+    as_class_indices,
+    check_flag,
+    check_int,
+    check_int_between,
+    check_optional_int,
+    check_path,
+    check_scalar,
+)
+
+__all__ = [
+    "CLASSES", "CIFAR10", "DownloadError", "MEAN", "STD", "SHA1", "FOLDER", "load_cifar10", "load_course_data",
+    "ways_forward", "download_archive", "extract_archive", "file_digest", "make_fixture", "fixture_checksums",
+    "subset", "flip_labels", "augment_batch", "normalize_batch",
+]
 
 #: The 10 class names, in label order.
 CLASSES: tuple[str, ...] = (
@@ -77,36 +94,37 @@ class DownloadError(RuntimeError):
 
 
 # ---------------------------------------------------------------------------------------------- paths
-def default_root() -> Path:
-    """``$CIFAR10_ROOT`` if set, else ``$XDG_CACHE_HOME/cifar10`` (default ``~/.cache/cifar10``)."""
-    env = os.environ.get("CIFAR10_ROOT", "").strip()
-    if env:
-        return Path(env).expanduser()
-    cache = os.environ.get("XDG_CACHE_HOME", "").strip() or Path.home() / ".cache"
-    return Path(cache).expanduser() / "cifar10"
-
-
 def _as_root(root, name: str = "root") -> Path:
-    if root is None:
-        return default_root()
-    if not isinstance(root, (str, os.PathLike)):
-        raise TypeError(f"{name} must be a path (str or os.PathLike) or None (got {type(root).__name__})")
-    return Path(root).expanduser()
+    """``root`` as a Path; None means ``settings.data_root()``."""
+    return settings.data_root() if root is None else check_path(root, name)
 
 
-def _where_to_put(root: Path) -> str:
+def ways_forward(root) -> str:
+    """What a learner without the data can do, in order, each as a line to paste: the fast stand-in, a
+    folder with the files, the variable that points at one."""
+    root = _as_root(root)
     names = ", ".join(f"{n}.bin" for n in SHA1)
     return (
-        f"Put the official binary CIFAR-10 files ({names}) in {root / FOLDER}: download "
-        f"{ARCHIVE_NAME} from {HOME_PAGE} on a machine with internet access and extract it into {root}. "
-        "Or set the environment variable CIFAR10_ROOT to a folder that already holds "
-        f"{FOLDER}/, and call load_cifar10() again."
+        "Three ways forward, each a line to paste:\n"
+        "  1. Train on the small stand-in data set (seconds; the numbers are then about synthetic images, not "
+        "photos):\n     paste this in a notebook cell, run it, then run the notebook again from the top\n"
+        "         %env COURSE_FAST=1\n"
+        f"  2. Put the official files ({names}) in {root / FOLDER}: download {ARCHIVE_NAME} from {HOME_PAGE} "
+        "on a machine with internet access, copy it here and, in a terminal in its folder, run\n"
+        f"         tar -xzf {ARCHIVE_NAME} -C {root}\n"
+        f"  3. Point the course at a folder that already holds {FOLDER}/ (your path instead of this one):\n"
+        "         %env CIFAR10_ROOT=/path/to/folder\n"
+        "     then call load_course_data() again. A variable set in a terminal (export CIFAR10_ROOT=...) reaches "
+        "the notebook only after JupyterLab is restarted from that terminal; %env in the notebook needs no restart."
     )
 
 
 # ------------------------------------------------------------------------------------------- checksums
 def file_digest(path, algorithm: str = "sha1") -> str:
     """Hex digest of a file (``"sha1"`` or ``"md5"``), read in 1 MiB chunks."""
+    path = check_path(path, "path")
+    if algorithm not in ("sha1", "md5"):
+        raise ValueError(f"algorithm must be 'sha1' or 'md5' (got {algorithm!r})")
     h = hashlib.new(algorithm)
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -135,9 +153,9 @@ def download_archive(dest, *, url: str | None = None, md5: str | None = None, re
     retrying failed attempts, and verify its MD5. Raises ``DownloadError`` if every attempt fails."""
     url = URL if url is None else url
     md5 = ARCHIVE_MD5 if md5 is None else md5
-    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 1:
-        raise ValueError(f"retries must be a positive int (got {retries!r})")
-    dest = Path(dest)
+    retries = check_int(retries, "retries")
+    progress = check_flag(progress, "progress")
+    dest = check_path(dest, "dest")
     dest.parent.mkdir(parents=True, exist_ok=True)
     last = "no attempt made"
     for attempt in range(1, retries + 1):
@@ -192,7 +210,8 @@ def extract_archive(archive, root) -> list[Path]:
     Every member name is checked first: an absolute path or a ``..`` component makes the whole archive
     refused (``ValueError``) before anything is written. Links, devices and unexpected names are skipped.
     Returns the paths written."""
-    root = Path(root)
+    archive = check_path(archive, "archive")
+    root = check_path(root, "root")
     written = []
     with tarfile.open(archive, "r:*") as tar:
         members = tar.getmembers()
@@ -218,7 +237,7 @@ def _fetch(root: Path, progress: bool) -> None:
     try:
         download_archive(archive, progress=progress)
     except DownloadError as err:
-        raise DownloadError(f"CIFAR-10 is not in {root / FOLDER} and {err}.\n{_where_to_put(root)}") from None
+        raise DownloadError(f"CIFAR-10 is not in {root / FOLDER} and {err}.\n{ways_forward(root)}") from None
     try:
         extract_archive(archive, root)
     finally:
@@ -244,8 +263,7 @@ def load_cifar10(root=None, *, download: bool = True, verify: bool = True, progr
     fails is never loaded. Sizes and label bytes are always checked."""
     root = _as_root(root)
     for flag, name in ((download, "download"), (verify, "verify"), (progress, "progress")):
-        if not isinstance(flag, bool):
-            raise TypeError(f"{name} must be True or False (got {type(flag).__name__})")
+        check_flag(flag, name)
     if checksums is None:
         checksums = SHA1
     elif not isinstance(checksums, Mapping) or set(checksums) != set(SHA1):
@@ -267,15 +285,12 @@ def load_cifar10(root=None, *, download: bool = True, verify: bool = True, progr
     if bad:
         lines = "\n".join(f"  {folder / name}.bin {why}" for name, why in bad.items())
         if all(why == "is missing" for why in bad.values()):
-            raise FileNotFoundError(
-                f"CIFAR-10 files are missing:\n{lines}\n{_where_to_put(root)}"
-                + ("" if download else " (or pass download=True)")
-            )
+            raise FileNotFoundError(f"CIFAR-10 files are missing:\n{lines}\n{ways_forward(root)}")
         raise ValueError(
             f"CIFAR-10 files failed their check and will not be used:\n{lines}\n"
             + ("Delete them and call load_cifar10(download=True) to fetch fresh copies, or replace them. "
                if not download else "A fresh download did not fix it. ")
-            + _where_to_put(root)
+            + ways_forward(root)
         )
 
     # Fill one preallocated array file by file, so that loading never holds two copies of the images.
@@ -312,19 +327,22 @@ def _fixture_images(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 def make_fixture(root, *, n_train: int = 500, n_test: int = 200, seed: int = 0) -> Path:
     """Write a tiny CIFAR-10 in the official binary format under ``root`` and return ``root``.
 
-    ``n_train`` images are split evenly over data_batch_1..5 (so it must be a multiple of 5); the labels
-    cycle through the classes in a shuffled order. The files do not match the official SHA1s: load them
-    with ``verify=False`` (or ``checksums=`` their own digests)."""
-    root = _as_root(root)
-    for value, name, step in ((n_train, "n_train", 5), (n_test, "n_test", 1)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < step:
-            raise ValueError(f"{name} must be an int >= {step} (got {value!r})")
-        if value % step:
-            raise ValueError(f"{name} must be a multiple of {step} (got {value})")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be an int (got {type(seed).__name__})")
-    rng = np.random.default_rng(seed)
+    ``root`` is required (a fixture never goes to the default data folder), and real CIFAR-10 files found
+    there are never overwritten. ``n_train`` images are split evenly over data_batch_1..5 (so it must be a
+    multiple of 5); the labels cycle through the classes in a shuffled order. The files do not match the
+    official SHA1s: load them with ``verify=False`` (or ``checksums=`` their own digests)."""
+    if root is None:
+        raise TypeError("root must be a path (str or os.PathLike): make_fixture writes only where it is told, "
+                        "never into the default CIFAR-10 folder")
+    root = check_path(root, "root")
+    n_train = check_int(n_train, "n_train", low=5)
+    if n_train % 5:
+        raise ValueError(f"n_train must be a multiple of 5 (got {n_train})")
+    n_test = check_int(n_test, "n_test")
+    seed = check_int(seed, "seed", low=0)
     folder = root / FOLDER
+    _refuse_real_files(folder)
+    rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
     per_batch = n_train // 5
     for name, count in [(n, per_batch) for n in TRAIN_FILES] + [(TEST_FILE, n_test)]:
@@ -336,9 +354,18 @@ def make_fixture(root, *, n_train: int = 500, n_test: int = 200, seed: int = 0) 
     return root
 
 
+def _refuse_real_files(folder: Path) -> None:
+    """ValueError if ``folder`` holds an official CIFAR-10 file (right size and SHA1)."""
+    for name, sha1 in SHA1.items():
+        path = folder / f"{name}.bin"
+        if path.is_file() and path.stat().st_size == 10_000 * RECORD and file_digest(path) == sha1:
+            raise ValueError(f"root holds the real CIFAR-10 ({path}): make_fixture will not overwrite it; "
+                             "give it another folder")
+
+
 def fixture_checksums(root) -> dict[str, str]:
     """SHA1 of each ``.bin`` file under ``root`` (e.g. a fixture), for ``load_cifar10(checksums=...)``."""
-    folder = _as_root(root) / FOLDER
+    folder = check_path(root, "root") / FOLDER
     return {name: file_digest(folder / f"{name}.bin") for name in SHA1}
 
 
@@ -351,12 +378,11 @@ def load_course_data(fast: bool | None = None, *, root=None, progress: bool = Tr
     """The data a notebook trains on, and whether it is the real CIFAR-10.
 
     Loads the real data if it is present (or can be downloaded). In fast mode (``fast=True``, default
-    ``course_utils.FAST``) with no real data available, it falls back to a tiny stand-in fixture and
-    prints a loud notice. Outside fast mode a missing dataset raises the loader's error."""
-    if fast is None:
-        from . import FAST as fast
-    if not isinstance(fast, bool):
-        raise TypeError(f"fast must be True, False or None (got {type(fast).__name__})")
+    ``settings.fast_mode()``) with no real data available, it falls back to a tiny stand-in fixture and
+    prints a loud notice. Outside fast mode a missing dataset raises the loader's error, which lists the
+    ways forward (``ways_forward``)."""
+    fast = settings.fast_mode(fast)
+    progress = check_flag(progress, "progress")
     try:
         # In fast mode, do not start a 170 MB download: use what is there, else the fixture.
         return load_cifar10(root, download=not fast, progress=progress), True
@@ -371,38 +397,40 @@ def load_course_data(fast: bool | None = None, *, root=None, progress: bool = Tr
     print(f"{bar}\n!!  STAND-IN DATA: the real CIFAR-10 is not available ({reason})\n"
           f"!!  Fast mode trains on {len(data.x_train)} synthetic 32x32 images (coloured stripes), "
           "not photos.\n"
-          f"!!  Every number below is about that stand-in. Set CIFAR10_ROOT for the real data.\n{bar}")
+          "!!  Every number below is about that stand-in. How to get the real data:\n"
+          f"!!  print(course_utils.cifar.data.ways_forward())\n{bar}")
     return data, False
 
 
-def subset(cifar: CIFAR10, n_train: int, n_test: int, *, seed: int = 0) -> CIFAR10:
-    """A random subset of at most ``n_train`` training and ``n_test`` test images (for fast mode)."""
+def subset(cifar: CIFAR10, *, n_train: int | None = None, n_test: int | None = None, seed: int = 0) -> CIFAR10:
+    """``cifar`` with at most ``n_train`` training and ``n_test`` test images, chosen by a seeded
+    permutation and kept in their original order (None keeps a whole split; nothing to drop returns
+    ``cifar`` itself)."""
     if not isinstance(cifar, CIFAR10):
         raise TypeError(f"cifar must be a CIFAR10 tuple (got {type(cifar).__name__})")
-    for value, name in ((n_train, "n_train"), (n_test, "n_test")):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise ValueError(f"{name} must be a positive int (got {value!r})")
-    g = torch.Generator().manual_seed(int(seed))
-    tr = torch.randperm(len(cifar.x_train), generator=g)[:n_train]
-    te = torch.randperm(len(cifar.x_test), generator=g)[:n_test]
-    return CIFAR10(cifar.x_train[tr], cifar.y_train[tr], cifar.x_test[te], cifar.y_test[te], cifar.classes)
+    n_train = check_optional_int(n_train, "n_train")
+    n_test = check_optional_int(n_test, "n_test")
+    g = torch.Generator().manual_seed(check_int(seed, "seed", low=0))
+    out = cifar
+    if n_train is not None and n_train < len(cifar.y_train):
+        idx = torch.randperm(len(cifar.y_train), generator=g)[:n_train].sort().values
+        out = out._replace(x_train=cifar.x_train[idx], y_train=cifar.y_train[idx])
+    if n_test is not None and n_test < len(cifar.y_test):
+        idx = torch.randperm(len(cifar.y_test), generator=g)[:n_test].sort().values
+        out = out._replace(x_test=cifar.x_test[idx], y_test=cifar.y_test[idx])
+    return out
 
 
 # ------------------------------------------------------------------------------------ label noise, batches
 def flip_labels(targets, fraction: float, *, num_classes: int = 10, seed: int = 0) -> torch.Tensor:
     """Symmetric label noise: exactly ``round(fraction * N)`` labels, chosen at random, are each replaced
     by a different class drawn uniformly. Returns a new int64 tensor; ``targets`` is left untouched."""
-    from ._validate import as_class_indices, check_scalar
-
-    if isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral) or num_classes < 2:
-        raise ValueError(f"num_classes must be an int >= 2 (got {num_classes!r})")
-    y = as_class_indices(targets, "targets", int(num_classes))
+    num_classes = check_int(num_classes, "num_classes", low=2)
+    y = as_class_indices(targets, "targets", num_classes)
     if y.ndim != 1:
         raise ValueError(f"targets must be 1-D (got shape {y.shape})")
     fraction = check_scalar(fraction, "fraction", low=0.0, high=1.0)
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be an int (got {type(seed).__name__})")
-    rng = np.random.default_rng(int(seed))
+    rng = np.random.default_rng(check_int(seed, "seed", low=0))
     out = y.copy()
     idx = rng.choice(y.size, size=int(round(fraction * y.size)), replace=False)
     out[idx] = (y[idx] + rng.integers(1, num_classes, size=idx.size)) % num_classes
@@ -426,8 +454,8 @@ def augment_batch(x_uint8: torch.Tensor, generator: torch.Generator | None = Non
     x = _check_images(x_uint8)
     if generator is not None and not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator or None (got {type(generator).__name__})")
-    if isinstance(translate, bool) or not isinstance(translate, numbers.Integral) or not 0 <= translate < 16:
-        raise ValueError(f"translate must be an int in [0, 15] (got {translate!r})")
+    translate = check_int_between(translate, "translate", 0, 15)
+    flip = check_flag(flip, "flip")
     n, _, h, w = x.shape
     if flip:
         mask = torch.rand(n, generator=generator) < 0.5

@@ -14,7 +14,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from .plots import COLORS
+from .._validate import check_int
+from ..plots import COLORS, plot_loss_histogram
+
+__all__ = ["plot_images", "plot_confusion", "plot_test_losses"]
 
 
 def _ax(ax, figsize=None):
@@ -30,7 +33,7 @@ def plot_images(x, titles=(), *, ncols: int = 8, axes=None, title_colors=()) -> 
     n = len(x)
     if n == 0:
         raise ValueError("x must hold at least one image (got 0)")
-    ncols = min(ncols, n)
+    ncols = min(check_int(ncols, "ncols"), n)
     nrows = math.ceil(n / ncols)
     if axes is None:
         lines = max([str(t).count("\n") + 1 for t in titles] or [1])
@@ -71,8 +74,6 @@ def plot_confusion(confusion, classes, ax=None):
 def plot_test_losses(ev, ax=None):
     """Where the test loss comes from: per-image cross-entropy -ln q(true class) of an ``Evaluation``,
     split into right and wrong predictions, on a log count axis, with the mean and ln 10 marked."""
-    from .plots import plot_loss_histogram
-
     right = (ev.probs.argmax(1) == ev.targets).numpy()
     losses = ev.losses.double().numpy()
     return plot_loss_histogram({"predicted right": losses[right], "predicted wrong": losses[~right]}, ax,

@@ -1,0 +1,129 @@
+"""Recipes defined by a time budget: the demo ends on time on any machine.
+
+``budgeted_fit`` first measures this machine's training throughput (a few warm-up steps on a copy of the
+model, counted in the budget), estimates the final evaluation, and chooses the number of epochs so that the
+one-cycle schedule ends when the budget, less the evaluation, is spent. ``fit`` then anneals by the clock
+(its ``time_budget_s``), so a slower machine gets fewer epochs, never a late finish.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .._validate import check_int, check_scalar
+from . import optim, train
+from .data import augment_batch, normalize_batch
+from .devices import autocast, resolve_device, resolve_precision
+
+__all__ = ["BUDGETS", "Plan", "plan_epochs", "measure_throughput", "budgeted_fit"]
+
+#: Seconds of training plus the final evaluation, per recipe: "the best run in 3 (10) minutes".
+BUDGETS: dict[str, float] = {"quick": 180.0, "standard": 600.0}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What ``budgeted_fit`` chose, and why."""
+
+    budget_s: float  # training + final evaluation
+    epochs: int
+    images_per_second: float  # training throughput measured here
+    eval_seconds: float  # the final evaluation's estimated time, kept inside the budget
+    warmup_seconds: float  # spent measuring, counted in the budget
+    precision: str
+
+    @property
+    def train_budget_s(self) -> float:
+        """What ``fit`` gets as its time budget."""
+        return max(self.budget_s - self.warmup_seconds - self.eval_seconds, 1e-3)
+
+    def describe(self, n_train: int) -> str:
+        """Budget, epochs chosen and why (images/s), precision: the lines a notebook prints."""
+        per_epoch = n_train / self.images_per_second
+        return (f"budget {self.budget_s:.0f} s (training and the final evaluation), precision {self.precision}\n"
+                f"measured {self.images_per_second:,.0f} training images/s: one epoch of {n_train:,} images takes "
+                f"about {per_epoch:.1f} s\n"
+                f"-> {self.epochs} epoch(s) in {self.train_budget_s:.0f} s, after {self.warmup_seconds:.1f} s of "
+                f"measuring and before about {self.eval_seconds:.1f} s of final evaluation")
+
+
+def plan_epochs(budget_s: float, *, n_train: int, images_per_second: float, eval_seconds: float = 0.0,
+                warmup_seconds: float = 0.0, max_epochs: int | None = None) -> int:
+    """The number of whole epochs of ``n_train`` images that fit in what the budget leaves after the warm-up
+    and the final evaluation, at ``images_per_second``: at least 1, at most ``max_epochs``."""
+    budget_s = check_scalar(budget_s, "budget_s", low=0.0, low_open=True)
+    n_train = check_int(n_train, "n_train")
+    ips = check_scalar(images_per_second, "images_per_second", low=0.0, low_open=True)
+    spare = budget_s - check_scalar(eval_seconds, "eval_seconds", low=0.0) \
+        - check_scalar(warmup_seconds, "warmup_seconds", low=0.0)
+    epochs = max(1, math.floor(spare * ips / n_train)) if spare > 0 else 1
+    return epochs if max_epochs is None else min(epochs, check_int(max_epochs, "max_epochs"))
+
+
+def _one_step(model: nn.Module, opt, xb: torch.Tensor, yb: torch.Tensor, recipe, device, precision) -> None:
+    with autocast(device, precision):
+        loss = F.cross_entropy(model(xb).float(), yb, label_smoothing=recipe.label_smoothing)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+
+
+def measure_throughput(model: nn.Module, data, recipe, *, device, precision: str, steps: int = 3) -> float:
+    """Training images per second of ``recipe``'s batches on ``device``, timed over ``steps`` steps on a copy
+    of ``model`` after one untimed warm-up step (``model`` itself is not changed)."""
+    steps = check_int(steps, "steps")
+    twin = copy.deepcopy(model).to(device).to(memory_format=torch.channels_last).train()
+    opt = optim.make_optimizer(twin, recipe)
+    optim.set_lr(opt, 0.0)  # time the arithmetic, change nothing that matters
+    batch = min(recipe.batch_size, len(data.x_train))
+    g = torch.Generator().manual_seed(0)
+    xb = normalize_batch(augment_batch(data.x_train[:batch], g, translate=recipe.translate, flip=recipe.flip))
+    xb = xb.to(device).contiguous(memory_format=torch.channels_last)
+    yb = data.y_train[:batch].long().to(device)
+    _one_step(twin, opt, xb, yb, recipe, device, precision)  # warm-up: allocations, kernel choice
+    t0 = train.clock()
+    for _ in range(steps):
+        _one_step(twin, opt, xb, yb, recipe, device, precision)
+    return steps * batch / max(train.clock() - t0, 1e-9)
+
+
+def _eval_seconds(recipe, n_test: int, images_per_second: float) -> float:
+    """The final evaluation's time: a forward pass costs about a third of a training step, once per view."""
+    views = (2 if recipe.tta else 1) * (3 if recipe.tta_translate else 1)
+    return n_test * views / (3.0 * images_per_second)
+
+
+def budgeted_fit(model: nn.Module, data, *, recipe="quick", budget_s: float | None = None, device=None,
+                 precision: str | None = None, warmup_steps: int = 3, log=print, **fit_kwargs):
+    """Train ``recipe`` within ``budget_s`` seconds (default ``BUDGETS[recipe]``), the final evaluation
+    included: measure, plan (``Plan``), print the plan with ``log`` (also ``fit``'s log), and ``fit`` for the
+    planned epochs with the schedule annealed by the clock. Returns ``(history, plan)``; evaluate right
+    after, inside the budget."""
+    t0 = train.clock()
+    rec = train.get_recipe(recipe)
+    budget_s = BUDGETS.get(rec.name) if budget_s is None else budget_s
+    if budget_s is None:
+        raise ValueError(f"recipe {rec.name!r} has no time budget: pass budget_s")
+    budget_s = check_scalar(budget_s, "budget_s", low=0.0, low_open=True)
+    dev = resolve_device(device)
+    prec = resolve_precision(rec.precision if precision is None else precision, dev)
+    ips = measure_throughput(model, data, rec, device=dev, precision=prec, steps=check_int(warmup_steps,
+                                                                                              "warmup_steps"))
+    warmup = train.clock() - t0
+    eval_s = _eval_seconds(rec, len(data.x_test), ips)
+    epochs = plan_epochs(budget_s, n_train=len(data.x_train), images_per_second=ips, eval_seconds=eval_s,
+                         warmup_seconds=warmup)
+    plan = Plan(budget_s, epochs, ips, eval_s, warmup, prec)
+    if log:
+        log(plan.describe(len(data.x_train)))
+    rec = dataclasses.replace(rec, epochs=epochs)
+    history = train.fit(model, data, recipe=rec, time_budget_s=plan.train_budget_s, device=dev, precision=prec,
+                        log=log, **fit_kwargs)
+    return history, plan

@@ -1,0 +1,147 @@
+"""What a person sees: in normal and in projector mode, no two texts of a figure overprint and no text leaves
+the canvas. Every public figure function of course_utils (``plot_*`` and ``*_figure``) must appear in
+FIGURES below; a new one without an entry fails the discovery test, so coverage stays complete."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from types import SimpleNamespace
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from figure_layout import layout_problems
+
+import course_utils
+from course_utils import (
+    calibration,
+    ce_vs_mse,
+    kl_fitting,
+    logistic,
+    loss_family,
+    numerics,
+    plots,
+    soft_targets,
+    source_coding,
+)
+from course_utils import widgets as W
+
+matplotlib.use("Agg")
+
+
+def _axes_figure(draw):
+    def make():
+        fig, ax = plt.subplots(figsize=plots.scaled((6.4, 4.0)), layout="constrained")
+        draw(ax)
+        return fig
+    return make
+
+
+def _history():
+    n = 3
+    return SimpleNamespace(epoch=list(range(1, n + 1)), train_loss=[1.9, 1.2, 0.9], test_loss=[1.7, 1.1, 0.95],
+                           train_accuracy=[0.3, 0.6, 0.7], test_accuracy=[0.35, 0.6, 0.68], recipe="quick",
+                           step_loss=list(np.linspace(2.3, 0.8, 30)))
+
+
+def _data():
+    z, y = calibration.synthetic_logits(2000, seed=0)
+    x, lab = logistic.make_blobs(100, seed=0)
+    grid = np.linspace(-10, 10, 401)
+    bimodal = kl_fitting.grid_bimodal(grid)
+    return SimpleNamespace(z=z, y=y, x=x, lab=lab, fit=logistic.train_logistic(x, lab, steps=20), grid=grid,
+                           bimodal=bimodal, fits=[kl_fitting.fit_gaussian_kl(grid, bimodal, direction=d)
+                                                  for d in ("forward", "reverse")])
+
+
+D = _data()
+
+#: figure function's qualified name -> a function drawing it at the settings the notebooks use
+FIGURES = {
+    "widgets.distribution_figure": lambda: W.distribution_figure(),
+    "widgets.binary_figure": lambda: W.binary_figure(q=0.05, y=1),
+    "widgets.softmax_figure": lambda: W.softmax_figure(),
+    "widgets.loss_family_figure": lambda: W.loss_family_figure(),
+    "widgets.reliability_figure": lambda: W.reliability_figure(D.z, D.y),
+    "plots.plot_loss_vs_prob": _axes_figure(lambda ax: plots.plot_loss_vs_prob(list(plots.LOSS_STYLES), 1, ax, q=0.2)),
+    "plots.plot_grad_vs_prob": _axes_figure(lambda ax: plots.plot_grad_vs_prob(["bce", "mse", "focal"], 1, ax, q=0.2)),
+    "plots.plot_reliability_diagram": _axes_figure(lambda ax: plots.plot_reliability_diagram(
+        calibration.reliability_bins(calibration.apply_temperature(D.z, 1.0), D.y), ax, title="T = 1")),
+    "plots.plot_decision_boundary": _axes_figure(lambda ax: plots.plot_decision_boundary(D.x, D.lab, D.fit, ax=ax)),
+    "plots.plot_loss_histogram": _axes_figure(lambda ax: plots.plot_loss_histogram(
+        {"right": np.random.default_rng(0).exponential(0.3, 500), "wrong": np.random.default_rng(1).exponential(2, 80)},
+        ax, mean_line=True, uniform_classes=10, title="per-image loss")),
+    "plots.plot_fit_history": lambda: plots.plot_fit_history(_history(), steps_per_epoch=10)[0].figure,
+    "source_coding.plot_surprisal": _axes_figure(lambda ax: source_coding.plot_surprisal(
+        {"heads": 0.5, "edge": 1 / 6000, "a fair die shows 6": 1 / 6}, ax=ax)),
+    "source_coding.plot_binary_entropy": _axes_figure(lambda ax: source_coding.plot_binary_entropy(0.1, ax=ax)),
+    "source_coding.plot_block_code_rates": _axes_figure(lambda ax: source_coding.plot_block_code_rates([0.9, 0.1], 8,
+                                                                                                      ax=ax)),
+    "kl_fitting.plot_gaussian_fits": _axes_figure(lambda ax: kl_fitting.plot_gaussian_fits(D.grid, D.bimodal, D.fits,
+                                                                                          ax=ax)),
+    "kl_fitting.plot_cross_entropy_path": _axes_figure(lambda ax: kl_fitting.plot_cross_entropy_path(
+        [0.5, 0.25, 0.125, 0.125], ax=ax)),
+    "numerics.softmax_bug_figure": lambda: numerics.softmax_bug_figure(
+        numerics.softmax_bug_sweep(np.linspace(-15, 15, 31))),
+    "soft_targets.plot_label_smoothing_gap": _axes_figure(lambda ax: soft_targets.plot_label_smoothing_gap(
+        soft_targets.label_smoothing_gap(steps=200), label_smoothing=0.1, ax=ax)),
+    "ce_vs_mse.race_figure": lambda: ce_vs_mse.race_figure(ce_vs_mse.training_race(steps=100)),
+    "ce_vs_mse.landscape_figure": lambda: ce_vs_mse.landscape_figure(ce_vs_mse.loss_landscape()),
+    "loss_family.noise_figure": lambda: loss_family.noise_figure(loss_family.label_noise_experiment(counts=(0, 10),
+                                                                                                    steps=100)),
+}
+
+#: figure functions that are not figures of the course, or are drawn by another test (why)
+ELSEWHERE: dict[str, str] = {"plots.new_figure": "the empty figure every *_figure starts from"}
+
+
+def _public_figure_functions() -> set[str]:
+    found = set()
+    for info in pkgutil.walk_packages(course_utils.__path__, "course_utils."):
+        if info.name.rsplit(".", 1)[-1].startswith("_"):
+            continue
+        module = importlib.import_module(info.name)
+        for name in getattr(module, "__all__", []):
+            obj = getattr(module, name)
+            if inspect.isfunction(obj) and (name.startswith("plot_") or name.endswith("_figure")):
+                found.add(f"{info.name.removeprefix('course_utils.')}.{name}")
+    return found
+
+
+def test_every_public_figure_function_is_drawn_here():
+    missing = _public_figure_functions() - set(FIGURES) - set(ELSEWHERE)
+    assert not missing, f"add these figure functions to FIGURES in {__file__}: {sorted(missing)}"
+
+
+@pytest.fixture(params=[False, True], ids=["normal", "projector"])
+def mode(request):
+    with matplotlib.rc_context():
+        plots.use_style(projector=request.param)
+        yield request.param
+    plt.close("all")
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_no_text_overprints_or_leaves_the_canvas(name, mode):
+    fig = FIGURES[name]()
+    problems = layout_problems(fig)
+    plt.close("all")
+    assert not problems, f"{name} ({'projector' if mode else 'normal'} mode): " + "; ".join(problems[:6])
+
+
+@pytest.mark.parametrize("make", [W.distribution_explorer, W.binary_explorer, W.softmax_explorer,
+                                  W.loss_family_explorer, lambda: W.temperature_explorer(D.z, D.y)],
+                         ids=["distribution", "binary", "softmax", "loss_family", "temperature"])
+def test_live_explorer_figures_keep_their_text_inside(make, mode):
+    explorer = make()
+    problems = layout_problems(explorer.figure)
+    assert not problems, "; ".join(problems[:6])
+
+
+def test_projector_mode_scales_the_figure_with_the_text(mode):
+    fig = W.binary_figure(q=0.05, y=1)
+    width = fig.get_size_inches()[0]
+    assert width == pytest.approx(9.0 * (plots.PROJECTOR_SCALE if mode else 1.0))
