@@ -13,8 +13,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import binary_losses, losses
-from ._validate import (as_binary_labels, as_binary_xy, as_float, check_reduction, check_same_shape, check_scalar,
-                        reduce)
+from ._validate import (
+    as_binary_labels,
+    as_binary_xy,
+    as_float,
+    check_reduction,
+    check_same_shape,
+    check_scalar,
+    reduce,
+)
 from .logistic import LOSSES, TrainResult, check_train_args, make_blobs, train_logistic
 from .plots import COLORS, new_figure
 

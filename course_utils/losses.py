@@ -241,8 +241,8 @@ def sigmoid_focal_loss(logits, targets, *, alpha: float = 0.25, gamma: float = 2
     """Binary focal loss (Lin et al. 2017), as torchvision.ops.sigmoid_focal_loss:
 
     FL = α_t (1 - q_t)^γ · BCE(z, y), with q = σ(z), q_t = q y + (1 - q)(1 - y) (Lin et al.'s p_t) and
-    α_t = α y + (1 - α)(1 - y). The factor (1 - q_t)^γ shrinks the loss of easy, well-classified examples. ``alpha < 0`` turns the
-    α weighting off; with γ = 0 and α < 0 it is exactly BCE-with-logits.
+    α_t = α y + (1 - α)(1 - y). The factor (1 - q_t)^γ shrinks the loss of easy, well-classified examples.
+    ``alpha < 0`` turns the α weighting off; with γ = 0 and α < 0 it is exactly BCE-with-logits.
     """
     reduction = check_reduction(reduction)
     alpha = check_alpha(alpha)
