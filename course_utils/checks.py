@@ -80,6 +80,8 @@ def register(name: str):
 def _describe(x: Any) -> str:
     if isinstance(x, np.ndarray) and x.size > 6:
         return f"array of shape {x.shape}"
+    if type(x).__module__.startswith("torch") and hasattr(x, "shape") and x.numel() > 6:
+        return f"{x.dtype} tensor of shape {tuple(x.shape)}"
     if isinstance(x, (float, np.floating)):
         return f"{float(x) + 0.0:.6g}"  # + 0.0 prints -0.0 as 0
     if isinstance(x, np.ndarray):
@@ -397,11 +399,19 @@ def check_uniform_guess_loss(fn: Callable) -> CheckResult:
 
 @register("flip_batch")
 def check_flip_batch(fn: Callable) -> CheckResult:
-    """Exercise: mirror a batch of images (N, C, H, W) left to right."""
-    rng = np.random.default_rng(7)
-    batches = [np.arange(12).reshape(1, 1, 3, 4), rng.integers(0, 256, (4, 3, 32, 32), dtype=np.uint8),
-               rng.normal(size=(2, 3, 5, 5))]
-    cases = [Case((x.copy(),), np.flip(x, axis=-1), label=f"a batch of shape {x.shape}") for x in batches]
+    """Exercise: mirror a batch of images, a torch tensor (N, C, H, W) as the pipeline holds it, left to right;
+    the answer must be a tensor of the same dtype."""
+    import torch
+
+    g = torch.Generator().manual_seed(7)
+    batches = [torch.arange(12).reshape(1, 1, 3, 4), torch.randint(0, 256, (4, 3, 32, 32), generator=g,
+               dtype=torch.uint8), torch.randn(2, 3, 5, 5, generator=g)]
+
+    def same_tensor(got, expected) -> bool:
+        return isinstance(got, torch.Tensor) and got.dtype == expected.dtype and torch.equal(got, expected)
+
+    cases = [Case((x.clone(),), torch.flip(x, dims=[-1]), label=f"a {x.dtype} tensor of shape {tuple(x.shape)}",
+                  compare=same_tensor) for x in batches]
     return run_cases("flip_batch", fn, cases)
 
 

@@ -192,8 +192,9 @@ def uniform_guess_loss(num_classes):
 
 
 def flip_batch(x):
-    """Mirror a batch of images (N, C, H, W) left to right: reverse the last (width) axis."""
-    return np.asarray(x)[..., ::-1]
+    """Mirror a batch of images, a torch tensor (N, C, H, W), left to right: reverse the last (width) axis.
+    (Torch tensors refuse NumPy's negative step x[..., ::-1]; flip copies.)"""
+    return x.flip(-1)
 
 
 def per_class_accuracy(confusion):

@@ -74,3 +74,45 @@ def test_gaussian_nll_reductions_and_argument_checks():
         ce_vs_mse.gaussian_nll([0.0], [1.0], sigma=0.0)
     with pytest.raises(ValueError):
         ce_vs_mse.gaussian_nll([0.0, 1.0], [1.0])
+
+
+def test_half_precision_demo_shows_float16_overflow_and_bfloat16_rounding():
+    from course_utils import numerics
+
+    assert numerics.EXP_LIMIT_F16 == pytest.approx(np.log(65504.0))
+    assert np.isinf(np.float16(np.exp(np.float16(numerics.EXP_LIMIT_F16 + 0.01))))
+    demo = numerics.half_precision_demo()                  # a confidently wrong prediction, true loss 12 nats
+    assert demo.loss_float32 == pytest.approx(12.0, abs=1e-4)
+    assert not np.isfinite(demo.naive_float16)              # e^12 > 65504: the float16 softmax breaks
+    assert demo.close_in_bfloat16[0] == demo.close_in_bfloat16[1] == 300.0  # spacing 2 between 256 and 512
+    assert demo.loss_close_float32 == pytest.approx(np.log1p(np.exp(-1.0)), rel=1e-6)
+    assert demo.loss_close_bfloat16 == pytest.approx(np.log(2), rel=1e-6)
+    small = numerics.half_precision_demo(logits=[2.0, 1.0, 0.0], close_logits=[1.0, 2.0])
+    assert np.isfinite(small.naive_float16) and small.loss_close_bfloat16 == pytest.approx(small.loss_close_float32)
+    with pytest.raises(ValueError):
+        numerics.half_precision_demo(target=5)
+    with pytest.raises(ValueError):
+        numerics.half_precision_demo(logits=[[1.0, 2.0]])
+
+
+def test_first_batch_loss_shows_what_the_logit_scale_does(tmp_path):
+    """Notebook 07: FastNet scales its logits by 0.125 so that training starts near ln 10; without the scale the
+    logits spread 8 times wider and the first loss is higher. The model passed in is not touched."""
+    from course_utils.cifar import data as cdata
+    from course_utils.cifar import models, train
+
+    tiny = cdata.load_cifar10(cdata.make_fixture(tmp_path, n_train=100, n_test=20, seed=2), download=False,
+                              verify=False)
+    model = models.make_model("quick")
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    scaled = train.first_batch_loss(model, tiny, batch_size=64)
+    raw = train.first_batch_loss(model, tiny, logit_scale=1.0, batch_size=64)
+    assert model.logit_scale == 0.125 and not bool(model.whitened)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert scaled["loss"] == pytest.approx(np.log(10), abs=0.1)
+    assert raw["logit_std"] == pytest.approx(8 * scaled["logit_std"], rel=1e-3)
+    assert raw["loss"] > scaled["loss"]
+    with pytest.raises(ValueError, match="logit_scale"):
+        train.first_batch_loss(models.make_model("tutorial"), tiny, logit_scale=1.0)
+    with pytest.raises(ValueError, match="logit_scale"):
+        train.first_batch_loss(model, tiny, logit_scale=0.0)
