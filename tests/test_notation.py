@@ -127,7 +127,7 @@ def test_bce_is_shown_to_be_the_cross_entropy_with_p_one_minus_y_y_where_it_is_i
 #: without removing the sentence the claim stood beside.
 MIN_CLAIMS = {"00_welcome": 1, "01_surprisal_and_entropy": 9, "02_cross_entropy_and_kl": 14,
               "03_binary_cross_entropy": 9, "04_softmax_and_categorical_ce": 15, "05_gradients_ce_vs_mse": 8,
-              "06_the_loss_family": 20}
+              "06_the_loss_family": 20, "07_training_a_cifar10_cnn": 8, "08_calibration": 9}
 
 
 @pytest.mark.parametrize("name, least", sorted(MIN_CLAIMS.items()))
@@ -143,3 +143,14 @@ def test_claims_have_their_own_unit_tests():
     for needle in ("ClaimError", "(checked in full mode only)", "monkeypatch.setenv(\"COURSE_FAST\", \"1\")",
                    "TypeError", "✓"):
         assert needle in text, f"tests/test_claims.py no longer tests {needle!r}"
+
+
+# --- navigation (issue 11, section 5): Prerequisites, Next, one badge order --------------------------------------
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_every_notebook_has_prerequisites_next_and_the_badges_in_one_order(path):
+    nb = nbformat.read(path, as_version=4)
+    first = nb.cells[0].source
+    assert "**Prerequisites:**" in first, f"{path.name}: no Prerequisites line in the first cell"
+    assert re.search(r"^Next: .*\]\(\d\d_[a-z0-9_]+\.ipynb\)", _markdown(path), re.M), f"{path.name}: no 'Next:' link"
+    colab, binder = first.find("[![Open in Colab]"), first.find("[![Launch Binder]")
+    assert 0 <= colab < binder, f"{path.name}: badges must read Colab, then Binder, as in 00-03"
