@@ -1,6 +1,6 @@
 """Cross-entropy against MSE (notebooks 03, 05): the PyTorch twin of the from-scratch logistic regression,
-the saturation table, the training race from a bad start, and the loss landscape along a line (convex for
-BCE, not for MSE through a sigmoid).
+the saturation table, the training race from a bad start, the loss landscape along a line (convex for
+BCE, not for MSE through a sigmoid), and the squared error as a Gaussian negative log-likelihood.
 
 Losses and gradients come from :mod:`course_utils.binary_losses`; models are trained by
 :func:`course_utils.logistic.train_logistic`. BCE in nats, MSE in squared probability.
@@ -13,12 +13,23 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import binary_losses, losses
-from ._validate import as_binary_labels, as_binary_xy, as_float, as_probs, check_instance, check_scalar, check_seed
+from ._validate import (
+    as_binary_labels,
+    as_binary_xy,
+    as_float,
+    as_probs,
+    check_instance,
+    check_reduction,
+    check_same_shape,
+    check_scalar,
+    check_seed,
+    reduce,
+)
 from .logistic import LOSSES, TrainResult, check_train_args, make_blobs, train_logistic
 from .plots import COLORS, new_figure
 
 __all__ = ["train_logistic_torch", "SaturationTable", "saturation_table", "Race", "training_race", "race_figure",
-           "Landscape", "loss_landscape", "landscape_figure"]
+           "Landscape", "loss_landscape", "landscape_figure", "gaussian_nll"]
 
 
 def train_logistic_torch(x, y, *, loss: str = "bce", lr: float = 0.5, steps: int = 500, w0=None,
@@ -217,3 +228,16 @@ def landscape_figure(land: Landscape):
         ax.set(xlabel="t, with weights w = t · direction", ylabel=f"mean loss ({unit})", title=title,
                ylim=(0, v.max() * 1.05))
     return fig
+
+
+def gaussian_nll(pred, target, *, sigma: float = 1.0, reduction: str = "mean"):
+    """Negative log-likelihood of ``target`` under N(pred, sigma²), in nats: (target - pred)² / (2 sigma²) +
+    ln(2 pi sigma²) / 2. So the squared error is a Gaussian NLL up to a scale and a constant, as BCE is the
+    Bernoulli one. Equals ``F.gaussian_nll_loss(pred, target, var=sigma², full=True)``."""
+    pred = as_float(pred, "pred")
+    target = as_float(target, "target")
+    check_same_shape(pred, target, "pred", "target")
+    sigma = check_scalar(sigma, "sigma", low=0.0, low_open=True)
+    reduction = check_reduction(reduction)
+    nll = (target - pred) ** 2 / (2 * sigma**2) + 0.5 * np.log(2 * np.pi * sigma**2)
+    return reduce(nll, reduction)

@@ -86,6 +86,8 @@ def register(name: str):
 def _describe(x: Any) -> str:
     if isinstance(x, np.ndarray) and x.size > 6:
         return f"array of shape {x.shape}"
+    if type(x).__module__.startswith("torch") and hasattr(x, "shape") and x.numel() > 6:
+        return f"{x.dtype} tensor of shape {tuple(x.shape)}"
     if isinstance(x, (float, np.floating)):
         return f"{float(x) + 0.0:.6g}"  # + 0.0 prints -0.0 as 0
     if isinstance(x, np.ndarray):
@@ -249,7 +251,7 @@ def check_mean_nll_nats(fn: Callable) -> CheckResult:
 # --- 03 binary cross-entropy ---
 @register("bce_from_probs")
 def check_bce_from_probs(fn: Callable) -> CheckResult:
-    """Exercise: mean binary cross-entropy -[y ln p + (1 - y) ln(1 - p)] from probabilities, in nats."""
+    """Exercise: mean binary cross-entropy -[y ln q + (1 - y) ln(1 - q)] from probabilities q, in nats."""
     batches = [([0.8], [1.0]), ([0.2], [1.0]), ([0.9, 0.2, 0.6], [1.0, 0.0, 1.0]), ([0.5, 0.5], [0.0, 1.0]),
                ([0.01, 0.99, 0.3, 0.7], [1.0, 1.0, 0.0, 0.0])]
     cases = [Case((np.array(p), np.array(y)), losses.binary_cross_entropy(p, y), label=f"probs = {p}, targets = {y}")
@@ -364,7 +366,7 @@ def check_binary_hinge(fn: Callable) -> CheckResult:
 
 @register("binary_focal_loss")
 def check_binary_focal_loss(fn: Callable) -> CheckResult:
-    """Exercise: the mean binary focal loss -(1 - p_t)^γ log p_t (no α) for logits, labels in {0, 1} and γ."""
+    """Exercise: the mean binary focal loss -(1 - q_t)^γ log q_t (no α) for logits, labels in {0, 1} and γ."""
     inputs = [([0.0], [1.0], 2.0), ([3.0, -2.0], [1.0, 0.0], 2.0), ([3.0, -2.0], [0.0, 1.0], 2.0),
               ([1.5, -0.5, 4.0], [1.0, 1.0, 0.0], 0.0), ([40.0, -40.0], [0.0, 1.0], 5.0)]
     cases = [Case((np.array(z), np.array(y), g), losses.sigmoid_focal_loss(z, y, alpha=-1.0, gamma=g),
@@ -406,11 +408,19 @@ def check_uniform_guess_loss(fn: Callable) -> CheckResult:
 
 @register("flip_batch")
 def check_flip_batch(fn: Callable) -> CheckResult:
-    """Exercise: mirror a batch of images (N, C, H, W) left to right."""
-    rng = np.random.default_rng(7)
-    batches = [np.arange(12).reshape(1, 1, 3, 4), rng.integers(0, 256, (4, 3, 32, 32), dtype=np.uint8),
-               rng.normal(size=(2, 3, 5, 5))]
-    cases = [Case((x.copy(),), np.flip(x, axis=-1), label=f"a batch of shape {x.shape}") for x in batches]
+    """Exercise: mirror a batch of images, a torch tensor (N, C, H, W) as the pipeline holds it, left to right;
+    the answer must be a tensor of the same dtype."""
+    import torch
+
+    g = torch.Generator().manual_seed(7)
+    batches = [torch.arange(12).reshape(1, 1, 3, 4), torch.randint(0, 256, (4, 3, 32, 32), generator=g,
+               dtype=torch.uint8), torch.randn(2, 3, 5, 5, generator=g)]
+
+    def same_tensor(got, expected) -> bool:
+        return isinstance(got, torch.Tensor) and got.dtype == expected.dtype and torch.equal(got, expected)
+
+    cases = [Case((x.clone(),), torch.flip(x, dims=[-1]), label=f"a {x.dtype} tensor of shape {tuple(x.shape)}",
+                  compare=same_tensor) for x in batches]
     return run_cases("flip_batch", fn, cases)
 
 

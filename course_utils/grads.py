@@ -29,10 +29,10 @@ BCE_GRAD_EPS = 1e-12
 
 
 def bce_grad_prob(probs, targets):
-    """∂BCE/∂p = -y/p + (1 - y)/(1 - p) = (p - y) / (p (1 - p)).
+    """∂BCE/∂q = -y/q + (1 - y)/(1 - q) = (q - y) / (q (1 - q)), for predicted probabilities q = ``probs``.
 
     It blows up as a wrong prediction approaches certainty. Like PyTorch's backward pass, the
-    denominator is floored at 1e-12, so p = 0 or 1 gives a large finite gradient, never inf or NaN.
+    denominator is floored at 1e-12, so q = 0 or 1 gives a large finite gradient, never inf or NaN.
     """
     p, y = as_input_and_probs(probs, targets, "probs", x_probs=True, nonempty=False)
     return (p - y) / np.maximum(p * (1 - p), BCE_GRAD_EPS)
@@ -72,10 +72,11 @@ def cce_grad_logits(logits, targets, *, label_smoothing: float = 0.0):
 
 
 def focal_grad_logit(logits, targets, *, alpha: float = 0.25, gamma: float = 2.0):
-    """∂FL/∂z for the sigmoid focal loss FL = α_t (1 - p_t)^γ · CE, with p = σ(z):
+    """∂FL/∂z for the sigmoid focal loss FL = α_t (1 - q_t)^γ · CE, with q = σ(z) and q_t the probability of
+    the true label (Lin et al.'s p_t):
 
-    ∂FL/∂z = α_t [ (1 - p_t)^γ (p - y) - γ (1 - p_t)^{γ-1} (2y - 1) p (1 - p) · CE ].
-    The second term is taken as 0 where 1 - p_t = 0 (its limit), so extreme logits give no NaN.
+    ∂FL/∂z = α_t [ (1 - q_t)^γ (q - y) - γ (1 - q_t)^{γ-1} (2y - 1) q (1 - q) · CE ].
+    The second term is taken as 0 where 1 - q_t = 0 (its limit), so extreme logits give no NaN.
     """
     alpha = check_alpha(alpha)
     gamma = check_gamma(gamma)

@@ -3,6 +3,8 @@
 - **A Gaussian q fitted to a bimodal p**: forward KL(p || q) covers both modes, reverse KL(q || p) seeks one.
 - **Which way does cross-entropy move?** H(p, q) along a path of q from uniform to p and on to
   near-certainty on p's mode: lowest at q = p.
+- **The irreducible loss.** For a classifier q(y|x) of data from p(x) p(y|x), the expected cross-entropy
+  splits into H(Y|X), which no model can remove, plus E_x KL(p(·|x) || q(·|x)) >= 0.
 
 KL and cross-entropy in bits. Reference: Bishop (2006), *Pattern Recognition and Machine Learning*, §10.1.2
 (figure 10.3, the two directions of KL).
@@ -19,7 +21,7 @@ from ._validate import as_1d_distribution, as_float, check_instance, check_int, 
 from .plots import COLORS, new_axes
 
 __all__ = ["grid_gaussian", "grid_bimodal", "GaussianFit", "fit_gaussian_kl", "cross_entropy_path",
-           "plot_gaussian_fits", "plot_cross_entropy_path"]
+           "plot_gaussian_fits", "plot_cross_entropy_path", "irreducible_loss"]
 
 
 def _grid(x) -> np.ndarray:
@@ -171,3 +173,22 @@ def plot_cross_entropy_path(p, *, ax=None):
            xlabel="q along the path", ylabel="cross-entropy (bits)")
     ax.legend()
     return ax
+
+
+def irreducible_loss(p_x, p_y_given_x, q_y_given_x, *, base: float = 2) -> dict:
+    """E_x[H(p(·|x), q(·|x))] = H(Y|X) + E_x[KL(p(·|x) || q(·|x))] for a discrete x: the three terms.
+
+    ``p_x`` (X,) is the distribution of the inputs; ``p_y_given_x`` and ``q_y_given_x`` (X, C) hold the true
+    and the predicted label distribution for each input, one row per x. Returns ``{"expected_ce",
+    "conditional_entropy", "expected_kl"}`` as floats (bits by default); the first is the sum of the other two.
+    """
+    px = as_1d_distribution(p_x, "p_x")
+    q_rows = as_float(q_y_given_x, "q_y_given_x", min_ndim=2)
+    p_rows = as_float(p_y_given_x, "p_y_given_x", min_ndim=2)
+    if p_rows.ndim != 2 or p_rows.shape[0] != px.size or q_rows.shape != p_rows.shape:
+        raise ValueError(f"p_y_given_x and q_y_given_x must both have shape ({px.size}, C), one row per x "
+                         f"(got {p_rows.shape} and {q_rows.shape})")
+    ce = np.asarray(info.cross_entropy(p_rows, q_rows, base=base), dtype=float)
+    kl = np.asarray(info.kl_divergence(p_rows, q_rows, base=base), dtype=float)
+    h = np.asarray(info.entropy(p_rows, base=base), dtype=float)
+    return {"expected_ce": float(px @ ce), "conditional_entropy": float(px @ h), "expected_kl": float(px @ kl)}

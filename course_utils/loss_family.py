@@ -56,10 +56,11 @@ def binary_metrics(result, x, y, *, threshold: float = 0.5) -> dict:
 
 
 def easy_example_share(logits, targets, *, gamma: float = 2.0, easy: float = 0.9) -> dict:
-    """How much of the total loss comes from easy examples (p_t > ``easy``), under CE and under focal loss.
+    """How much of the total loss comes from easy examples (q_t > ``easy``), under CE and under focal loss.
 
-    p_t is the probability given to the true label. Lin et al. (2017) observed that the many easy negatives
-    of dense detection dominate the summed cross-entropy; the focal factor (1 - p_t)^γ takes that share away.
+    q_t is the probability given to the true label (Lin et al.'s p_t). Lin et al. (2017) observed that the many
+    easy negatives of dense detection dominate the summed cross-entropy; the focal factor (1 - q_t)^γ takes that
+    share away.
     """
     z, y = as_input_and_probs(logits, targets, "logits")
     gamma = check_scalar(gamma, "gamma", low=0.0, high=100.0)

@@ -76,7 +76,8 @@ def log_softmax(z, axis: int = -1):
 
 # ---------------------------------------------------------------- binary losses
 def binary_cross_entropy(probs, targets, *, weight=None, reduction: str = "mean"):
-    """BCE = -[y log p + (1 - y) log(1 - p)] per element, in nats; equals F.binary_cross_entropy.
+    """BCE = -[y log q + (1 - y) log(1 - q)] per element for predicted probabilities q = ``probs``, in nats;
+    equals F.binary_cross_entropy.
 
     Like PyTorch, each log is clamped at -100, so a confident wrong prediction (p = 0 with y = 1) costs
     exactly 100 nats instead of infinity. That is the answer to "why is my loss exactly 100?": the
@@ -222,11 +223,11 @@ def binary_hinge_loss(scores, targets, *, margin: float = 1.0, reduction: str = 
 
 
 def multiclass_hinge_loss(scores, targets, *, margin: float = 1.0, reduction: str = "mean"):
-    """Multi-class hinge (Weston–Watkins / Crammer–Singer style as in F.multi_margin_loss, p = 1):
+    """Multi-class hinge in Weston & Watkins's (1999) sum form, as F.multi_margin_loss computes it (p = 1):
 
     loss_i = sum_{j != y_i} max(0, margin - s_{i y_i} + s_{ij}) / C.
-    Zero once the true class beats every other class by at least ``margin``: unlike cross-entropy it
-    stops pushing.
+    (Crammer & Singer (2001) take the max over j != y_i instead of the sum.) Zero once the true class beats
+    every other class by at least ``margin``: unlike cross-entropy it stops pushing.
     """
     reduction = check_reduction(reduction)
     s = as_logits_2d(scores, "scores")
@@ -242,9 +243,9 @@ def multiclass_hinge_loss(scores, targets, *, margin: float = 1.0, reduction: st
 def sigmoid_focal_loss(logits, targets, *, alpha: float = 0.25, gamma: float = 2.0, reduction: str = "mean"):
     """Binary focal loss (Lin et al. 2017), as torchvision.ops.sigmoid_focal_loss:
 
-    FL = α_t (1 - p_t)^γ · BCE(z, y), with p_t = p y + (1 - p)(1 - y) and α_t = α y + (1 - α)(1 - y).
-    The factor (1 - p_t)^γ shrinks the loss of easy, well-classified examples. ``alpha < 0`` turns the
-    α weighting off; with γ = 0 and α < 0 it is exactly BCE-with-logits.
+    FL = α_t (1 - q_t)^γ · BCE(z, y), with q = σ(z), q_t = q y + (1 - q)(1 - y) (Lin et al.'s p_t) and
+    α_t = α y + (1 - α)(1 - y). The factor (1 - q_t)^γ shrinks the loss of easy, well-classified examples.
+    ``alpha < 0`` turns the α weighting off; with γ = 0 and α < 0 it is exactly BCE-with-logits.
     """
     reduction = check_reduction(reduction)
     alpha = check_alpha(alpha)

@@ -5,6 +5,8 @@
   shift never does.
 - **Softmax applied twice** (04): ``F.cross_entropy(softmax(z), y)``, a common bug, traps the loss and kills
   the gradient.
+- **Why the loss stays in float32 under mixed precision** (07): e^z overflows float16 above ln 65504 ≈ 11.09,
+  and bfloat16 keeps float32's range but only 8 bits of precision.
 
 torch is imported inside the functions that contrast with PyTorch, so importing this module stays cheap.
 """
@@ -21,7 +23,7 @@ from .plots import COLORS, new_figure
 
 __all__ = ["EXP_LIMIT_F64", "EXP_LIMIT_F32", "bce_numerics", "naive_softmax", "OverflowDemo",
            "softmax_overflow_demo", "SoftmaxBugDemo", "softmax_before_ce", "SoftmaxBugSweep", "softmax_bug_sweep",
-           "softmax_bug_figure"]
+           "softmax_bug_figure", "EXP_LIMIT_F16", "HalfPrecisionDemo", "half_precision_demo"]
 
 
 #: log of the largest float64 / float32: e^z overflows to inf just above these.
@@ -29,6 +31,10 @@ EXP_LIMIT_F64 = float(np.log(np.finfo(np.float64).max))
 
 
 EXP_LIMIT_F32 = float(np.log(np.finfo(np.float32).max))
+
+
+#: log of the largest float16 (65504): e^z overflows float16 just above z ≈ 11.09.
+EXP_LIMIT_F16 = float(np.log(float(np.finfo(np.float16).max)))
 
 
 # --- 04 softmax and categorical cross-entropy ---
@@ -189,3 +195,42 @@ def bce_numerics(logits, target: float = 1.0, *, dtype: str = "float32") -> dict
         "with_logits": with_logits.double().numpy(),
         "exact": exact,
     }
+
+
+# --- 07 mixed precision ---
+@dataclass
+class HalfPrecisionDemo:
+    """One cross-entropy computed in float32 and in the two 16-bit formats of mixed-precision training."""
+
+    logits: np.ndarray          # the float16 example (a logit above EXP_LIMIT_F16)
+    loss_float32: float         # F.cross_entropy in float32: the reference
+    naive_float16: float        # -log(e^{z_y} / sum e^z) with every step in float16: e^z overflows, so NaN
+    close_logits: np.ndarray    # the bfloat16 example: two large logits one apart
+    close_in_bfloat16: np.ndarray  # the same logits rounded to bfloat16 (8 bits of precision)
+    loss_close_float32: float   # their cross-entropy in float32
+    loss_close_bfloat16: float  # ... and computed from the bfloat16 logits
+
+
+def half_precision_demo(logits=(12.0, 0.0, -3.0), close_logits=(300.0, 301.0), target: int = 1) -> HalfPrecisionDemo:
+    """Why autocast keeps the loss in float32: a naive softmax cross-entropy in float16 overflows once a logit
+    passes EXP_LIMIT_F16, and bfloat16, which has float32's range, rounds logits 300 and 301 to the same number
+    (its spacing there is 2), so the loss of a confident prediction becomes ln 2. ``target`` is the true class
+    (an index into both logit vectors)."""
+    import torch
+    import torch.nn.functional as F
+
+    z = as_float(logits, "logits", min_ndim=1)
+    zc = as_float(close_logits, "close_logits", min_ndim=1)
+    if z.ndim != 1 or zc.ndim != 1 or min(z.size, zc.size) < 2:
+        raise ValueError("logits and close_logits must be 1-D, with at least two classes each")
+    y = check_int(target, "target", low=0, high=min(z.size, zc.size) - 1)
+    t = torch.tensor([y])
+    z16 = torch.tensor(z, dtype=torch.float16)
+    naive16 = -torch.log(torch.exp(z16)[y] / torch.exp(z16).sum())
+    zc32 = torch.tensor(zc, dtype=torch.float32)
+    zc_bf = zc32.to(torch.bfloat16)
+    return HalfPrecisionDemo(
+        logits=z, loss_float32=F.cross_entropy(torch.tensor(z, dtype=torch.float32)[None], t).item(),
+        naive_float16=float(naive16.item()), close_logits=zc, close_in_bfloat16=zc_bf.float().numpy().astype(float),
+        loss_close_float32=F.cross_entropy(zc32[None], t).item(),
+        loss_close_bfloat16=F.cross_entropy(zc_bf.float()[None], t).item())

@@ -70,9 +70,9 @@ def mean_nll_nats(probs, targets):
 
 # --- 03 binary cross-entropy ---
 def bce_from_probs(probs, targets):
-    """Mean binary cross-entropy -[y ln p + (1 - y) ln(1 - p)] from probabilities, in nats."""
-    p, y = np.asarray(probs, dtype=float), np.asarray(targets, dtype=float)
-    return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+    """Mean binary cross-entropy -[y ln q + (1 - y) ln(1 - q)] from probabilities q, in nats."""
+    q, y = np.asarray(probs, dtype=float), np.asarray(targets, dtype=float)
+    return -np.mean(y * np.log(q) + (1 - y) * np.log(1 - q))
 
 
 def bce_from_logits(logits, targets):
@@ -156,7 +156,7 @@ def binary_hinge(scores, labels):
 
 
 def binary_focal_loss(logits, targets, gamma):
-    """Mean binary focal loss -(1 - p_t)^γ log p_t, p_t the probability of the true label (no α weighting)."""
+    """Mean binary focal loss -(1 - q_t)^γ log q_t, q_t the probability of the true label (no α weighting)."""
     z = np.asarray(logits, dtype=float)
     y = np.asarray(targets, dtype=float)
     log_p = np.minimum(z, 0) - np.log1p(np.exp(-np.abs(z)))  # log σ(z), stable
@@ -193,8 +193,9 @@ def uniform_guess_loss(num_classes):
 
 
 def flip_batch(x):
-    """Mirror a batch of images (N, C, H, W) left to right: reverse the last (width) axis."""
-    return np.asarray(x)[..., ::-1]
+    """Mirror a batch of images, a torch tensor (N, C, H, W), left to right: reverse the last (width) axis.
+    (Torch tensors refuse NumPy's negative step x[..., ::-1]; flip copies.)"""
+    return x.flip(-1)
 
 
 def per_class_accuracy(confusion):

@@ -11,6 +11,7 @@ smoothing when the recipe uses it (so it cannot reach 0); the test loss is the p
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import json
@@ -31,7 +32,7 @@ from .devices import autocast, grad_scaler, resolve_device, resolve_precision
 __all__ = [
     "Recipe", "RECIPES", "NOTEBOOK_RECIPE", "notebook_recipe", "get_recipe", "smoothed_target_entropy", "History",
     "Evaluation", "shift_batch", "predict_logits", "evaluate", "per_class_accuracy", "confident_mistakes",
-    "describe_predictions", "checkpoint_path", "fit",
+    "describe_predictions", "checkpoint_path", "fit", "first_batch_loss",
 ]
 
 #: The clock ``fit`` reads for its time budget (tests replace it with a fake one).
@@ -633,3 +634,28 @@ def fit(model: nn.Module, data, *, recipe="quick", epochs: int | None = None,
         _train(run, history)
     run.model.eval()
     return history
+
+
+def first_batch_loss(model: nn.Module, data, *, logit_scale: float | None = None, batch_size: int = 256,
+                     seed: int = 0) -> dict:
+    """The loss training starts from: a copy of ``model``, its whitening stem set from the training images as
+    :func:`fit` sets it, in train mode on the first ``batch_size`` training images. ``logit_scale`` replaces
+    the net's own (FastNet scales its logits by 0.125). Returns ``{"loss", "logit_std"}``: the mean
+    cross-entropy in nats and the spread of the logits. ``model`` itself is left untouched."""
+    x_train, y_train, _, _ = _check_data(data)
+    batch_size = check_int(batch_size, "batch_size")
+    seed = check_int(seed, "seed", low=0)
+    net = copy.deepcopy(model)
+    if logit_scale is not None:
+        if not hasattr(net, "logit_scale"):
+            raise ValueError(f"logit_scale: {type(net).__name__} has no logit scale to replace")
+        net.logit_scale = check_scalar(logit_scale, "logit_scale", low=0.0, low_open=True)
+    device = _model_device(net)
+    if hasattr(net, "init_whitening") and not bool(getattr(net, "whitened", True)):
+        g = torch.Generator().manual_seed(seed)
+        net.init_whitening(normalize_batch(x_train[torch.randperm(len(x_train), generator=g)[:5000]]).to(device))
+    net.train()
+    with torch.no_grad():
+        z = net(_prepare(x_train[:batch_size], device)).float()
+        loss = F.cross_entropy(z, y_train[:batch_size].to(device).long())
+    return {"loss": loss.item(), "logit_std": z.std().item()}
