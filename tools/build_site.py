@@ -502,9 +502,7 @@ def slide_notebook(nb: nbformat.NotebookNode, question: Question | None = None) 
         tables = [o for o in cell.outputs if "|" in "".join(o.get("data", {}).get("text/markdown", ""))]
         if tables and len(_split_table("".join(tables[0].data["text/markdown"]))) > 1:
             chunks = _split_table("".join(tables[0].data["text/markdown"]))
-            for k, chunk in enumerate(chunks):  # the same output, a few rows per slide
-                piece = _md(chunk, "slide")
-                out.append(piece)
+            out.extend(_md(chunk, "slide") for chunk in chunks)  # the same output, a few rows per slide
             if len(cell.source.strip().splitlines()) > 0:
                 out.append(_md(f"Code (not shown on the slide):\n\n```python\n{cell.source.strip()}\n```", "notes"))
             used = SLIDE_HEIGHT
@@ -583,7 +581,8 @@ def render(executed: dict[str, Path], site: Path, *, to: str = "all", log=print)
         log(f"  wrote {len(written['pages'])} pages to {site / 'notebooks'}")
     if to in ("all", "slides"):
         (site / "slides").mkdir(parents=True, exist_ok=True)
-        exporter = SlidesExporter(template_name="course_reveal", reveal_url_prefix="../vendor/reveal.js", reveal_theme="white",
+        exporter = SlidesExporter(template_name="course_reveal", reveal_url_prefix="../vendor/reveal.js",
+                                  reveal_theme="white",
                                   reveal_width=str(SLIDE_WIDTH), reveal_height=str(SLIDE_HEIGHT), **common)
         questions = teachers_questions()
         for i, (name, nb) in enumerate(nbs.items()):

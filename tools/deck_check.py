@@ -14,6 +14,7 @@ axe-core's violations are counted by impact for every page and deck.
 tests/test_site.py runs the same functions and asserts on them.
 """
 
+# ruff: noqa: E501  (the JavaScript measured in the browser reads better unwrapped)
 from __future__ import annotations
 
 import json
@@ -116,17 +117,17 @@ def open_offline(browser, path: Path, left: list[str], *, wait_math: bool = True
     """A new page at 1280x720 with the network blocked, loaded and settled (MathJax done, widgets drawn)."""
     page = browser.new_page(viewport=VIEWPORT)
     block_the_network(page, left)
-    page.goto(path.as_uri(), wait_until="load")
+    page.goto(path.as_uri(), wait_until="load", timeout=120_000)
     if deck:
-        page.wait_for_function("() => document.documentElement.dataset.deckReady === '1'", timeout=30_000)
+        page.wait_for_function("() => document.documentElement.dataset.deckReady === '1'", timeout=120_000)
     if wait_math:
-        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=30_000)
+        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=120_000)
         page.evaluate("() => MathJax.startup.promise")
     page.wait_for_function(
         """() => [...document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]')].every(
                s => s.parentElement.querySelector('.jupyter-widgets, .widget-box, .widget-inline-hbox'))""",
-        timeout=60_000)
-    page.wait_for_function("() => [...document.images].every(i => i.complete)", timeout=30_000)
+        timeout=120_000)
+    page.wait_for_function("() => [...document.images].every(i => i.complete)", timeout=120_000)
     return page
 
 
