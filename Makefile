@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: course test setup setup-dev browser-deps lint figures site slides
+.PHONY: course test setup setup-dev browser-deps lint figures site slides handouts vendor
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,5 +55,15 @@ figures: setup
 site: setup-dev
 	$(BIN)/python tools/build_site.py
 
+# The decks for a room: notebooks executed in projector mode (large figure text), 1280x720 slides, offline.
 slides: setup-dev
-	$(BIN)/python tools/build_site.py --to slides
+	COURSE_PROJECTOR=1 $(BIN)/python tools/build_site.py --to slides
+
+# The browser assets the site and decks serve themselves (reveal.js, MathJax, the widget renderer), from npm:
+# pinned in tools/vendor/package-lock.json, checked against its sha512, cached in build/vendor-cache/.
+vendor:
+	$(PYTHON) tools/vendor.py
+
+# A printable PDF per notebook (handouts/), executed, with its figures: nbconvert's webpdf and Debian's Chromium.
+handouts: setup-dev browser-deps
+	$(BIN)/python tools/handouts.py
