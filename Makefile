@@ -24,7 +24,13 @@ setup: $(VENV)/.course-installed
 setup-dev: $(VENV)/.dev-installed
 
 # JupyterLab refuses to start as root without --allow-root (containers, CI machines): pass it only there.
+# COURSE_PROJECTOR=1 also enlarges JupyterLab's own text, code and interface (tools/projector_settings.py),
+# in a settings folder of its own, so that a teacher's usual settings stay as they are.
 course: setup
+	@if [ "$${COURSE_PROJECTOR:-0}" = 1 ]; then \
+	  $(BIN)/python tools/projector_settings.py $(VENV)/projector-settings >/dev/null; \
+	  export JUPYTERLAB_SETTINGS_DIR="$(abspath $(VENV))/projector-settings"; \
+	fi; \
 	$(BIN)/jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) notebooks/00_welcome.ipynb
 
 # Chromium for the browser test, from Debian's packages (Playwright drives it; it never downloads a browser).

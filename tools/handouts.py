@@ -9,7 +9,8 @@ Chromium download and has no setting for another browser (nbconvert 7.17: ``chro
 ``executable_path``; Playwright reads no environment variable for it). ``CourseWebPDFExporter`` below is
 nbconvert's exporter with that one call pointed at the system's Chromium (``/usr/bin/chromium`` on Debian, or
 ``CHROMIUM_PATH``). MathJax and the widget renderer come from a local copy (tools/vendor.py), so printing
-needs no network. The handouts' CSS keeps figures and code cells whole on a page, on A4.
+needs no network. The handouts' CSS keeps figures and code cells whole on a page, on A4. An explorer is left
+out (paper cannot move a slider); the static figure next to each explorer stands in for it.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def exporter(vendor_dir: Path):
     return CourseWebPDFExporter(
         disable_sandbox=True, browser_args=["--headless", "--disable-gpu", "--no-first-run",
                                             "--disable-background-networking"],
-        paginate=True, page_render_timeout=1500, exclude_input_prompt=True, exclude_output_prompt=True,
+        paginate=True, page_render_timeout=5000, exclude_input_prompt=True, exclude_output_prompt=True,
         template_name="course_lab", extra_template_basedirs=[str(build_site.TEMPLATES)],
         extra_template_paths=[str(build_site.TEMPLATES)], **urls)
 
@@ -87,6 +88,7 @@ def write_handouts(executed: dict[str, Path], out: Path = OUT, log=print) -> dic
     written = {}
     for name, path in executed.items():
         nb = build_site._prepare(nbformat.read(path, as_version=4))
+        nb.metadata.pop("widgets", None)  # paper cannot move a slider: each explorer's static figure stands in
         title = build_site.title_of(nb, Path(name).stem)
         start = time.perf_counter()
         data, _ = pdf.from_notebook_node(nb, resources={"metadata": {"name": title}})
