@@ -30,6 +30,7 @@ import build_site  # noqa: E402
 import vendor  # noqa: E402
 
 OUT = ROOT / "handouts"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 PRINT_CSS = """
 <style>
   @page { size: A4; margin: 14mm 12mm; }
@@ -56,19 +57,23 @@ def exporter(vendor_dir: Path):
 
     class CourseWebPDFExporter(WebPDFExporter):
         def run_playwright(self, html):
-            from playwright.async_api import BrowserType
+            from playwright.async_api import BrowserType, Page
 
-            original = BrowserType.launch
+            original_launch, original_pdf = BrowserType.launch, Page.pdf
 
             async def launch(browser_type, *args, **kwargs):
                 kwargs.setdefault("executable_path", chromium())
-                return await original(browser_type, *args, **kwargs)
+                return await original_launch(browser_type, *args, **kwargs)
 
-            BrowserType.launch = launch
+            async def pdf(page, *args, **kwargs):  # the CSS @page size (A4), not Chromium's default Letter
+                kwargs.setdefault("prefer_css_page_size", True)
+                return await original_pdf(page, *args, **kwargs)
+
+            BrowserType.launch, Page.pdf = launch, pdf
             try:
                 return super().run_playwright(html.replace("</head>", PRINT_CSS + "</head>", 1))
             finally:
-                BrowserType.launch = original
+                BrowserType.launch, Page.pdf = original_launch, original_pdf
 
     urls = build_site.asset_urls(vendor_dir.resolve().as_uri())
     return CourseWebPDFExporter(
@@ -89,6 +94,9 @@ def write_handouts(executed: dict[str, Path], out: Path = OUT, log=print) -> dic
     for name, path in executed.items():
         nb = build_site._prepare(nbformat.read(path, as_version=4))
         nb.metadata.pop("widgets", None)  # paper cannot move a slider: each explorer's static figure stands in
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.outputs = [o for o in cell.get("outputs", []) if WIDGET_VIEW not in o.get("data", {})]
         title = build_site.title_of(nb, Path(name).stem)
         start = time.perf_counter()
         data, _ = pdf.from_notebook_node(nb, resources={"metadata": {"name": title}})
