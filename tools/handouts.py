@@ -67,6 +67,11 @@ def exporter(vendor_dir: Path):
 
             async def pdf(page, *args, **kwargs):  # the CSS @page size (A4), not Chromium's default Letter
                 kwargs.setdefault("prefer_css_page_size", True)
+                # Print only once MathJax has typeset the whole page: on a busy machine nbconvert's fixed
+                # page_render_timeout alone printed half a notebook.
+                await page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
+                                             timeout=180_000)
+                await page.evaluate("() => MathJax.startup.promise")
                 return await original_pdf(page, *args, **kwargs)
 
             BrowserType.launch, Page.pdf = launch, pdf
