@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: course test setup setup-dev browser-deps classroom-deps lint figures site slides link student-build instructor-build assignments classroom-benchmark
+.PHONY: course test setup setup-dev browser-deps classroom-deps lint figures site slides handouts vendor link student-build instructor-build assignments classroom-benchmark
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,13 @@ setup: $(VENV)/.course-installed
 setup-dev: $(VENV)/.dev-installed
 
 # JupyterLab refuses to start as root without --allow-root (containers, CI machines): pass it only there.
+# COURSE_PROJECTOR=1 also enlarges JupyterLab's own text, code and interface (tools/projector_settings.py),
+# in a settings folder of its own, so that a teacher's usual settings stay as they are.
 course: setup
+	@if [ "$${COURSE_PROJECTOR:-0}" = 1 ]; then \
+	  $(BIN)/python tools/projector_settings.py $(VENV)/projector-settings >/dev/null; \
+	  export JUPYTERLAB_SETTINGS_DIR="$(abspath $(VENV))/projector-settings"; \
+	fi; \
 	$(BIN)/jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) notebooks/00_welcome.ipynb
 
 # Chromium for the browser test, from Debian's packages (Playwright drives it; it never downloads a browser).
@@ -79,8 +85,9 @@ figures: setup
 site: setup-dev
 	$(BIN)/python tools/build_site.py
 
+# The decks for a room: notebooks executed in projector mode (large figure text), 1280x720 slides, offline.
 slides: setup-dev
-	$(BIN)/python tools/build_site.py --to slides
+	COURSE_PROJECTOR=1 $(BIN)/python tools/build_site.py --to slides
 
 # The nbgitpuller link for a class: make link HUB=https://hub.example.org NOTEBOOK=notebooks/02_cross_entropy_and_kl.ipynb
 HUB ?=
@@ -105,3 +112,13 @@ assignments: setup-dev
 STUDENTS ?= 30
 classroom-benchmark: classroom-deps
 	nice -n 10 $(BIN)/python benchmarks/classroom.py --students $(STUDENTS)
+
+
+# The browser assets the site and decks serve themselves (reveal.js, MathJax, the widget renderer), from npm:
+# pinned in tools/vendor/package-lock.json, checked against its sha512, cached in build/vendor-cache/.
+vendor:
+	$(PYTHON) tools/vendor.py
+
+# A printable PDF per notebook (handouts/), executed, with its figures: nbconvert's webpdf and Debian's Chromium.
+handouts: setup-dev browser-deps
+	$(BIN)/python tools/handouts.py

@@ -228,3 +228,36 @@ def test_explorers_follow_the_keyboard_in_jupyterlab(tmp_path):
         finally:
             browser.close()
     print(f"browser test took {time.monotonic() - t0:.1f} s")
+
+
+def test_projector_settings_enlarge_jupyterlab_itself(tmp_path):
+    """COURSE_PROJECTOR=1 make course: JupyterLab's content, code and interface text, measured in the browser."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("Python Playwright is not installed (pip install playwright)")
+    sys.path.insert(0, str(ROOT / "tools"))
+    import projector_settings
+
+    chromium = _chromium()
+    ARTIFACTS.mkdir(exist_ok=True)
+    with jupyterlab(tmp_path) as (base, token), sync_playwright() as pw:
+        projector_settings.write(tmp_path / "lab")  # the server's user-settings folder, read when the page loads
+        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            page.goto(f"{base}/lab/tree/{FIXTURE.name}?token={token}", timeout=60_000)
+            page.locator(".jp-MarkdownCell .jp-RenderedMarkdown p").first.wait_for(timeout=60_000)
+            page.locator(".jp-CodeCell .cm-content").first.wait_for(timeout=30_000)
+            sizes = page.evaluate("""() => {
+                const px = sel => parseFloat(getComputedStyle(document.querySelector(sel)).fontSize);
+                return {content: px('.jp-MarkdownCell .jp-RenderedMarkdown p'), code: px('.jp-CodeCell .cm-content'),
+                        ui: px('.lm-MenuBar-itemLabel')};
+            }""")
+            page.screenshot(path=str(ARTIFACTS / "projector_jupyterlab.png"))
+        finally:
+            browser.close()
+    want = {k: float(projector_settings.SIZES[v].rstrip("px")) for k, v in
+            (("content", "content-font-size1"), ("code", "code-font-size"), ("ui", "ui-font-size1"))}
+    print(f"projector JupyterLab font sizes (px): {sizes}")
+    assert sizes == pytest.approx(want), (sizes, want)

@@ -154,3 +154,55 @@ def test_alt_text_reaches_the_png_metadata(figure):
         assert md["image/png"]["alt"] == figure_alt.describe(figure)
     finally:
         InteractiveShell.clear_instance()
+
+
+def test_a_deck_is_linear_skips_setup_and_sends_long_code_to_the_notes():
+    nb = nbtools.normalized(notebook(), URL)
+    long_code = new_code_cell("\n".join(f"x{i} = {i}" for i in range(8)), execution_count=3,
+                              outputs=[new_output("stream", name="stdout", text="done\n")])
+    banner = new_output("stream", name="stdout", text="course_utils 0.1.0 · fast mode (COURSE_FAST=1)\n")
+    nb.cells.insert(4, long_code)
+    nb.cells[4].outputs.append(banner)
+    deck = build_site.slide_notebook(nb)
+    kinds = {c.metadata.slideshow.slide_type for c in deck.cells}
+    assert "subslide" not in kinds, "a linear deck: no slide below another"
+    assert not any("setup()" in c.source for c in deck.cells if c.cell_type == "code"), "the set-up cell is on a slide"
+    hidden = [c for c in deck.cells if c.cell_type == "code" and c.metadata.get("transient", {}).get("remove_source")]
+    assert hidden and hidden[0].source == long_code.source
+    assert all("fast mode" not in o.get("text", "") for o in hidden[0].outputs)
+    notes = [c.source for c in deck.cells if c.metadata.slideshow.slide_type == "notes"]
+    assert any("x7 = 7" in n for n in notes), "the long code is in the speaker notes"
+
+
+def test_the_teachers_question_comes_before_its_section_with_the_answer_in_a_fragment_and_the_notes():
+    nb = nbtools.normalized(notebook(), URL)
+    nb.cells.insert(4, new_code_cell("explore(p=1)", execution_count=5, outputs=[]))
+    q = build_site.Question("01", "explore", "How many bits?", "2 bits", None)
+    deck = build_site.slide_notebook(nb, q)
+    sources = [c.source for c in deck.cells]
+    ask = next(i for i, s in enumerate(sources) if s.startswith("## Ask the room"))
+    assert "How many bits?" in sources[ask]
+    assert sources[ask + 1] == "**Answer:** 2 bits" and deck.cells[ask + 1].metadata.slideshow.slide_type == "fragment"
+    assert deck.cells[ask + 2].metadata.slideshow.slide_type == "notes" and "2 bits" in sources[ask + 2]
+    assert sources[ask + 3].startswith("## A section"), "asked before the section that shows the explorer"
+
+
+def test_the_readme_questions_are_parsed_with_their_answers():
+    questions = build_site.teachers_questions()
+    if not questions:
+        pytest.skip("the README has no teachers' table")
+    for q in questions.values():
+        assert q.question and q.answer and not q.question.startswith('"')
+    if "03" in questions:
+        assert questions["03"].explorer == "binary_explorer" and "4.6" in questions["03"].answer
+
+
+def test_a_long_markdown_cell_is_cut_into_slides_that_fit_and_tables_repeat_their_header():
+    text = "## Heading\n\n" + "\n\n".join("A sentence of some length that says a little. " * 3 for _ in range(12))
+    blocks = build_site._markdown_blocks(text)
+    groups = build_site._group_blocks(blocks, build_site.SLIDE_HEIGHT)
+    assert len(groups) > 1 and all(g[0] for g in groups)
+    assert all(sum(build_site.block_height(b) for b in g[1]) <= build_site._BUDGET_PX for g in groups)
+    table = "| a | b |\n|---|---|\n" + "\n".join(f"| {i} | {i * i} |" for i in range(10))
+    parts = build_site._split_table(table)
+    assert len(parts) == 3 and all(p.startswith("| a | b |\n|---|---|") for p in parts)

@@ -5,6 +5,7 @@ and the slide decks are produced."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from html.parser import HTMLParser
@@ -15,7 +16,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
-from build_site import NOTEBOOKS_WITH_SLIDES_REQUIRED, notebook_paths, render  # noqa: E402
+import deck_check  # noqa: E402
+from build_site import NOTEBOOKS_WITH_SLIDES_REQUIRED, notebook_paths, render, teachers_questions  # noqa: E402
 from nbtools import COLAB_TAG  # noqa: E402
 
 NOTEBOOKS = notebook_paths()
@@ -155,88 +157,152 @@ def test_the_required_decks_are_among_them():
         pytest.skip(f"notebooks {missing} have not landed yet")
 
 
-# --- the explorers' initial view, in a real browser ---
-# A page loads the widget renderer (@jupyter-widgets/html-manager) and require.js from a CDN. The test serves
-# them from the npm registry's packages instead (fetched once per run with `npm pack`), so it checks offline
-# that the embedded state really draws each explorer, image included.
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-NPM_PACKAGES = {"html-manager": "@jupyter-widgets/html-manager@1", "requirejs": "requirejs@2"}
+# --- the site and the decks in a real browser, offline ---
+# Every page and deck is opened from disk in headless Chromium with every request that would leave the machine
+# blocked (and recorded): reveal.js, MathJax, the widget renderer and RequireJS come from site/vendor/, which
+# tools/vendor.py fills from the npm registry's tarballs (pinned and integrity-checked, cached in build/).
+# One browser serves every test; each page is opened once and its measurements are shared.
+IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+QUESTIONS = teachers_questions()
+
+
+def _unavailable(reason: str):
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: the browser tests must run in CI)", pytrace=False)
+    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
-def widget_renderer(tmp_path_factory):
-    """Local copies of the scripts a page fetches from its CDN: {"html-manager": dist/, "requirejs": file}."""
-    import os
-    import shutil
-    import subprocess
-    import tarfile
-
-    chromium = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(chromium).exists():
-        if os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}:
-            pytest.fail("Chromium not found (CI=true: the browser tests must run in CI)", pytrace=False)
-        pytest.skip("Chromium not found (install Debian's chromium package, or set CHROMIUM_PATH)")
-    npm = shutil.which("npm")
-    if not npm:
-        pytest.skip("npm not found: cannot fetch the widget renderer to check the explorers' initial view")
-    folder = tmp_path_factory.mktemp("npm")
-    found = {}
-    for key, spec in NPM_PACKAGES.items():
-        try:
-            done = subprocess.run([npm, "pack", spec, "--silent"], cwd=folder, capture_output=True, text=True,
-                                  timeout=180)
-        except subprocess.TimeoutExpired:
-            pytest.skip(f"npm pack {spec} timed out")
-        if done.returncode:
-            pytest.skip(f"npm pack {spec} failed: {done.stderr.strip()[-300:]}")
-        with tarfile.open(folder / done.stdout.strip().splitlines()[-1]) as tar:
-            tar.extractall(folder / key, filter="data")
-        found[key] = folder / key / "package"
-    return {"chromium": chromium, "html-manager": found["html-manager"] / "dist",
-            "requirejs": found["requirejs"] / "require.js"}
-
-
-@pytest.fixture(scope="session")
-def browser(widget_renderer):
+def browser(site):
+    chromium = deck_check.chromium_path()
+    if not chromium:
+        _unavailable("Chromium not found (install Debian's chromium package, or set CHROMIUM_PATH)")
+    if not (site / "vendor" / "reveal.js" / "dist" / "reveal.js").is_file():
+        _unavailable("site/vendor/ is missing: npm could not fetch the pinned assets (see tools/vendor.py)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=widget_renderer["chromium"], args=CHROMIUM_FLAGS)
+        b = p.chromium.launch(executable_path=chromium, args=deck_check.CHROMIUM_FLAGS)
         yield b
         b.close()
 
 
-@pytest.mark.browser  # no pytest-timeout here: it would also count the shared notebook execution it may set up
-@pytest.mark.parametrize("stem", STEMS)
-def test_explorers_show_their_initial_view_in_a_browser(site, executed_notebooks, widget_renderer, browser, stem):
-    nb = _executed(executed_notebooks, stem)
-    views = sum(1 for c in nb.cells if c.cell_type == "code" for o in c.outputs if WIDGET_VIEW in o.get("data", {}))
-    if not views:
-        pytest.skip("no widgets in this notebook")
-
-    def serve(route):
-        url = route.request.url
-        if re.search(r"require(\.min)?\.js", url):
-            return route.fulfill(path=str(widget_renderer["requirejs"]), content_type="application/javascript")
-        match = re.search(r"html-manager@[^/]*/dist/([\w.-]+)$", url)
-        if match and (widget_renderer["html-manager"] / match.group(1)).is_file():
-            return route.fulfill(path=str(widget_renderer["html-manager"] / match.group(1)))
-        return route.continue_() if url.startswith("file:") else route.abort()
-
-    page = browser.new_page(viewport={"width": 1200, "height": 900})
+@pytest.fixture(scope="session")
+def axe_js(browser):
     try:
-        page.route("**/*", serve)
-        page.goto((site / "notebooks" / f"{stem}.html").as_uri(), wait_until="load")
-        script = f'script[type="{WIDGET_VIEW}"]'
-        page.wait_for_function(
-            f"""() => [...document.querySelectorAll('{script}')].every(
-                   s => s.parentElement.querySelector('.jupyter-widgets, .widget-box, .widget-inline-hbox'))""",
-            timeout=60_000,
-        )
-        images = page.eval_on_selector_all("img.widget-image", "els => els.map(e => [e.complete, e.naturalWidth])")
-        assert all(done and width > 0 for done, width in images), f"explorer images that did not draw: {images}"
-        rendered = page.eval_on_selector_all(script, "els => els.length")
-        assert rendered == views
+        return deck_check.axe_script()
+    except deck_check.vendor.VendorError as err:
+        _unavailable(f"axe-core could not be fetched: {err}")
+
+
+@pytest.fixture(scope="session")
+def opened(site, browser, axe_js):
+    """path relative to the site -> what the browser saw there (measured once, shared by the tests)."""
+    cache: dict[str, dict] = {}
+
+    def look(relative: str) -> dict:
+        if relative not in cache:
+            left: list[str] = []
+            is_deck = relative.startswith("slides/")
+            page = deck_check.open_offline(browser, site / relative, left, deck=is_deck,
+                                           wait_math=relative != "index.html")
+            try:
+                seen = {"state": deck_check.state(page), "left": left,
+                        "axe": deck_check.axe_violations(page, axe_js)}
+                if is_deck:
+                    seen["slides"] = deck_check.measure_deck(page)
+                    seen["summary"] = deck_check.summary(seen["slides"])
+            finally:
+                page.close()
+            cache[relative] = seen
+        return cache[relative]
+
+    return look
+
+
+PAGES = ["index.html"] + [f"notebooks/{stem}.html" for stem in STEMS]
+DECKS = [f"slides/{stem}.slides.html" for stem in STEMS]
+
+
+@pytest.mark.browser  # no pytest-timeout here: it would also count the shared notebook execution it may set up
+@pytest.mark.parametrize("relative", PAGES + DECKS)
+def test_page_works_offline_with_math_and_explorers(opened, executed_notebooks, relative):
+    seen = opened(relative)
+    assert seen["left"] == [], f"requests tried to leave the machine: {seen['left'][:5]}"
+    st = seen["state"]
+    if relative != "index.html":
+        stem = relative.split("/")[1].split(".")[0]
+        nb = _executed(executed_notebooks, stem)
+        has_math = any(c.cell_type == "markdown" and re.search(r"\$[^$]+\$", c.source) for c in nb.cells)
+        if has_math:
+            assert st["mathDrawn"] > 0 and st["mathErrors"] == 0, "MathJax did not draw the notebook's math"
+    assert st["viewsDrawn"] == st["views"], f"{st['views'] - st['viewsDrawn']} explorer views did not draw"
+    assert all(st["widgetImages"]), "an explorer's image did not draw"
+
+
+#: Decks with a figure whose own text is too small even drawn full width (course_utils sets those fonts:
+#: the confusion matrix's cell labels, the loss family's and calibration's multi-panel figures). The figures'
+#: projector layouts are issue 16's item 3, done in plots.py/widgets.py; drop a deck here once it passes.
+SMALL_FIGURE_TEXT = {"06", "07", "08"}
+_small = pytest.mark.xfail(reason="a course_utils figure's text is below the floor (issue 16, item 3)", strict=False)
+FIT_DECKS = [pytest.param(d, marks=_small) if d.split("/")[1][:2] in SMALL_FIGURE_TEXT else d for d in DECKS]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("relative", DECKS)
+def test_every_slide_fits_a_1280x720_screen_at_a_size_a_room_reads(opened, relative):
+    seen = opened(relative)
+    summary, slides = seen["summary"], seen["slides"]
+    tall = [(s["index"], round(s["screens"], 2), s["title"]) for s in slides if s["screens"] > 1.0 + 1e-6]
+    assert not tall, f"slides taller than the screen (index, screens, title): {tall}"
+    assert summary["too_wide"] == 0, "a slide is wider than the screen"
+    assert summary["body_px"] is None or summary["body_px"] >= 28, summary
+    assert summary["code_px"] is None or summary["code_px"] >= 28, summary
+    assert summary["table_px"] is None or summary["table_px"] >= 24, summary
+    assert summary["raw_math"] == 0, "raw $...$ left on a slide"
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("relative", FIT_DECKS)
+def test_figure_text_on_slides_is_readable(opened, relative):
+    """Figure text in px as drawn on the slide; 20 px is the goal in projector mode (``make slides``), and the
+    test site (normal mode, figure fonts 1.6x smaller) must reach 12 px."""
+    summary = opened(relative)["summary"]
+    floor = 20 if os.environ.get("COURSE_PROJECTOR") == "1" else 12
+    assert summary["figure_px"] is None or summary["figure_px"] >= floor, summary
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("stem", STEMS)
+def test_the_teachers_question_is_asked_then_answered_on_its_slide(opened, stem):
+    if stem[:2] not in QUESTIONS:
+        pytest.skip("the README's teachers' table has no question for this notebook")
+    summary = opened(f"slides/{stem}.slides.html")["summary"]
+    assert summary["questions"] == 1 and summary["answered"] == 1, summary
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("relative", PAGES + DECKS)
+def test_axe_finds_no_serious_or_critical_violation(opened, relative):
+    bad = [v for v in opened(relative)["axe"] if v["impact"] in ("serious", "critical")]
+    assert not bad, "; ".join(f"{v['id']} ({v['impact']}, {v['nodes']} nodes, e.g. {v['target']})" for v in bad)
+
+
+@pytest.mark.browser
+def test_an_explorer_on_a_page_follows_the_keyboard(site, browser):
+    """Tab to a slider handle of a stored explorer and press →: the slider's readout moves (no kernel needed)."""
+    page = deck_check.open_offline(browser, site / "notebooks" / f"{STEMS[min(5, len(STEMS) - 1)]}.html", [])
+    try:
+        handle = page.locator(".widget-slider .noUi-handle").first
+        if not handle.count():
+            pytest.skip("no slider on this page")
+        readout = page.locator(".widget-slider .widget-readout").first
+        before = readout.inner_text()
+        handle.focus()
+        assert handle.evaluate("el => el === document.activeElement && el.tabIndex >= 0"), "the handle takes no focus"
+        assert handle.get_attribute("aria-label"), "the slider handle has no accessible name"
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function("([el, old]) => el.textContent !== old", arg=[readout.element_handle(), before],
+                               timeout=10_000)
     finally:
         page.close()

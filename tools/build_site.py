@@ -12,10 +12,19 @@ What comes out (site/ is git-ignored):
     site/slides/NN_name.slides.html  one reveal.js deck per notebook
     site/figures/                    a copy of figures/, for the images the notebooks' markdown shows
 
+    site/vendor/                     reveal.js, MathJax, the widget renderer and RequireJS (tools/vendor.py):
+                                     no page loads anything from another machine
+
 Each notebook runs top to bottom in a fresh kernel, in notebooks/ as its working directory. The widgets'
-state is stored in the executed notebook, so each explorer shows its initial view on the page (as long as
-the page can load the widget renderer from its CDN); every explorer also has a static figure next to it.
-Every figure gets alt text (see tools/figure_alt.py). The Colab cell is left out of pages and slides.
+state is stored in the executed notebook, so each explorer shows its initial view on the page and in the deck,
+offline; every explorer also has a static figure next to it. Every figure gets alt text (see
+tools/figure_alt.py). The Colab cell is left out of pages and slides.
+
+The decks are built for a room (see slide_notebook): 1280x720 slides, body text 30 px, code 28 px, one idea
+per slide, a linear deck (space, PageDown or → walk every slide), the teachers' question of the README on
+its own slide with the answer in a fragment and in the speaker notes (press S). ``COURSE_PROJECTOR=1``
+executes the notebooks in projector mode, whose larger figure text is what the decks want; the pages are
+fine either way.
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
+import vendor  # noqa: E402
 from nbtools import COLAB_TAG, repository_url  # noqa: E402
 
 NOTEBOOKS = Path(os.environ.get("COURSE_NOTEBOOKS_DIR", ROOT / "notebooks"))  # another folder: for trying tools
@@ -187,7 +197,7 @@ def rewrite_links(page: str, names: set[str], repo: str, pages_dir: str = "") ->
         name = Path(path).name
         if path.endswith(".ipynb") and name in names and not path.startswith(".."):
             new = pages_dir + name[: -len(".ipynb")] + ".html" + anchor
-        elif path.startswith("../figures/") or path.startswith("../site/"):
+        elif path.startswith(("../figures/", "../site/", "../vendor/")):
             new = target
         else:
             resolved = os.path.normpath(os.path.join("notebooks", path))
@@ -196,7 +206,19 @@ def rewrite_links(page: str, names: set[str], repo: str, pages_dir: str = "") ->
             new = _repo_blob(repo) + resolved.replace(os.sep, "/") + anchor
         return f'{attr}="{html.escape(new, quote=True)}"'
 
-    return re.sub(r'\b(href|src)="([^"]*)"', fix, page)
+    page = re.sub(r'\b(href|src)="([^"]*)"', fix, page)
+    return offline_images(page)
+
+
+def offline_images(page: str) -> str:
+    """An image from another site (the Binder and Colab badges) becomes its alt text, so that opening a page
+    sends no request off the machine; the link around it still works."""
+
+    def text(match: re.Match) -> str:
+        alt = re.search(r'\balt="([^"]*)"', match.group(0))
+        return f'<span class="course-badge">{alt.group(1) if alt else "link"}</span>'
+
+    return re.sub(r'<img\b[^>]*\bsrc="https?://[^"]*"[^>]*>', text, page)
 
 
 def _nav(pages: list[tuple[str, str]], i: int) -> str:
@@ -224,6 +246,317 @@ def _prepare(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
+# --- slides: one idea per slide, at a size a back row reads ---
+#: The slide's size in CSS pixels (reveal.js scales it to the screen; at 1280x720 one CSS px is one screen px).
+SLIDE_WIDTH, SLIDE_HEIGHT = 1280, 720
+#: What the decks' CSS gives (tools/site_templates/course_reveal): the estimate below must agree with it.
+_LINE_PX = {"text": 41, "code": 38, "h1": 70, "h2": 60, "h3": 52}
+_CHARS_PER_LINE = {"text": 70, "code": 64, "h1": 36, "h2": 44, "h3": 52}
+_BUDGET_PX = 520  # of the 720: room for the slide's padding, margins and the estimate's error
+_FIGURE_PX = 520  # the tallest a figure may be drawn on a slide (CSS max-height, same number)
+_SHORT_CODE = (3, 64 * 2)  # at most 3 lines and 128 characters: shown on the slide; longer code goes to the notes
+#: Outputs left off slides (they stay on the pages): fast-mode banners, progress bars, stderr.
+_NOT_ON_SLIDES = re.compile(r"STAND-IN DATA|fast mode|COURSE_FAST|\d+%\|", re.I)
+QUESTION_TAG = "ask-the-room"  # a cell the teachers' question goes before (when the README names no explorer)
+
+
+@dataclass
+class Question:
+    """One row of the README's teachers' table: the explorer to show, the question, its answer."""
+
+    number: str
+    explorer: str | None
+    question: str
+    answer: str
+    section: str | None  # "3": the section the question belongs to, when the row names one
+
+
+def teachers_questions(readme: Path = ROOT / "README.md") -> dict[str, Question]:
+    """Notebook number -> its question, from the README's "For teachers" table (the one source of the questions)."""
+    text = readme.read_text(encoding="utf-8") if readme.exists() else ""
+    table = text.partition("## For teachers")[2].partition("\n## ")[0]
+    found = {}
+    for line in table.splitlines():
+        cols = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cols) < 4 or not re.fullmatch(r"\d\d", cols[0]):
+            continue
+        match = re.match(r'^"(.+?)"\s*\((.+)\)\s*$', cols[2])
+        if not match:
+            continue
+        explorer = re.search(r"`(\w+)\(", cols[1])
+        section = re.findall(r"section (\d+)", match.group(2)) or re.findall(r"section (\d+)", cols[1])
+        found[cols[0]] = Question(cols[0], explorer and explorer.group(1), match.group(1), match.group(2),
+                                  section[-1] if section else None)
+    return found
+
+
+def _markdown_blocks(source: str) -> list[str]:
+    """Split Markdown at blank lines, keeping fenced code and $$ display math whole; each heading is a block."""
+    blocks, current, fence, math = [], [], False, False
+    for line in source.splitlines():
+        stripped = line.strip()
+        if not fence and not math and re.match(r"#{1,6}\s", stripped):
+            if current:
+                blocks.append("\n".join(current))
+            blocks.append(line)
+            current = []
+            continue
+        if stripped.startswith("```"):
+            fence = not fence
+        elif stripped.startswith("$$") and not (stripped.endswith("$$") and len(stripped) > 2 and stripped != "$$"):
+            math = not math
+        if not stripped and not fence and not math:
+            if current:
+                blocks.append("\n".join(current))
+            current = []
+        else:
+            current.append(line)
+    if current:
+        blocks.append("\n".join(current))
+    return [piece for block in blocks for piece in _split_long_list(block) for piece in _split_table(piece)]
+
+
+_TABLE_ROWS = 4  # rows of a table per slide (22 px text; the header is repeated on each slide)
+
+
+def _split_table(block: str, rows: int = _TABLE_ROWS) -> list[str]:
+    """A Markdown table with more than ``rows`` rows, cut into tables of ``rows`` rows that repeat the header."""
+    lines = block.strip().splitlines()
+    if len(lines) < 3 or not all(ln.strip().startswith("|") for ln in lines) \
+            or not re.match(r"^\|[-:| ]+\|$", lines[1].strip()) or len(lines) - 2 <= rows:
+        return [block]
+    body = lines[2:]
+    return ["\n".join(lines[:2] + body[i:i + rows]) for i in range(0, len(body), rows)]
+
+
+def _split_long_list(block: str) -> list[str]:
+    """A list too tall for one slide, cut between its items."""
+    if block_height(block) <= _BUDGET_PX or not re.match(r"\s*([-*+]|\d+\.)\s", block):
+        return [block]
+    items: list[list[str]] = []
+    for line in block.splitlines():
+        if re.match(r"([-*+]|\d+\.)\s", line) or not items:
+            items.append([line])
+        else:
+            items[-1].append(line)
+    pieces, current = [], []
+    for item in items:
+        if current and block_height("\n".join(current + item)) > _BUDGET_PX * 0.8:
+            pieces.append("\n".join(current))
+            current = []
+        current += item
+    return pieces + (["\n".join(current)] if current else [])
+
+
+def _wrapped_lines(text: str, kind: str) -> int:
+    width = _CHARS_PER_LINE[kind]
+    return sum(max(1, -(-len(line) // width)) for line in text.splitlines() or [""])
+
+
+def _visible(text: str) -> str:
+    """Markdown as a reader sees it, roughly: links keep their text, emphasis and code marks go."""
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"\$([^$]+)\$", lambda m: m.group(1)[: max(3, len(m.group(1)) // 2)], text)
+    return re.sub(r"[*_`]", "", text)
+
+
+def block_height(block: str) -> int:
+    """Estimated height in px of one Markdown block on a slide (see the decks' CSS)."""
+    heading = re.match(r"(#{1,6})\s+(.*)", block.strip())
+    if heading:
+        kind = f"h{min(3, len(heading.group(1)))}"
+        return _wrapped_lines(_visible(heading.group(2)), kind) * _LINE_PX[kind] + 24
+    if block.strip().startswith("```"):
+        return _wrapped_lines(block, "code") * _LINE_PX["code"] + 24
+    if block.strip().startswith("$$"):
+        return 90 * max(1, block.count("\\\\") + 1)
+    if block.strip().startswith("|"):
+        return SLIDE_HEIGHT  # a table (cut to a few rows): a slide of its own
+    if re.search(r"!\[[^\]]*\]\(", block):
+        return _FIGURE_PX + 30
+    return _wrapped_lines(_visible(block), "text") * _LINE_PX["text"] + 24
+
+
+def _output_height(out) -> int:
+    data = out.get("data", {})
+    if "application/vnd.jupyter.widget-view+json" in data:
+        return SLIDE_HEIGHT  # an explorer: a slide of its own
+    if "image/png" in data or "image/jpeg" in data:
+        return _FIGURE_PX
+    if "text/markdown" in data and "|" in "".join(data["text/markdown"]):
+        return SLIDE_HEIGHT
+    if "text/html" in data:  # a table: compact (22 px), and on a slide of its own
+        return max(_FIGURE_PX, 40 + 34 * "".join(data["text/html"]).count("<tr"))
+    text = out.get("text") if out.output_type == "stream" else data.get("text/plain", "")
+    if out.output_type == "error":
+        text = "\n".join(out.get("traceback", []))
+    return _wrapped_lines(str(text or ""), "code") * _LINE_PX["code"] + 16 if text else 0
+
+
+def _slide_outputs(cell) -> list:
+    """The outputs a slide shows: no progress bars, fast-mode banners or stderr."""
+    kept = []
+    for out in cell.get("outputs", []):
+        if out.output_type == "stream" and (out.get("name") == "stderr" or _NOT_ON_SLIDES.search(out.get("text", ""))):
+            continue
+        data = out.get("data", {})
+        if out.output_type in ("display_data", "execute_result") and set(data) <= {"text/plain"} \
+                and _NOT_ON_SLIDES.search(str(data.get("text/plain", ""))):
+            continue
+        if "application/vnd.jupyter.widget-view+json" in data and "tqdm" in str(data.get("text/plain", "")).lower():
+            continue
+        kept.append(out)
+    return kept
+
+
+def _is_setup(cell) -> bool:
+    """A code cell that only imports, or calls course_utils.setup(): nothing for a room to look at."""
+    lines = [ln for ln in cell.source.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+    if any(re.search(r"\bsetup\(", ln) for ln in lines):
+        return True
+    body = [ln for ln in lines if not re.match(r"\s*(import|from)\s|\s+[\w., ]+,?$|\s*\)$", ln)]
+    return bool(lines) and not body
+
+
+def _md(source: str, slide_type: str, **metadata) -> nbformat.NotebookNode:
+    cell = nbformat.v4.new_markdown_cell(source)
+    cell.metadata.update(metadata)
+    cell.metadata["slideshow"] = {"slide_type": slide_type}
+    return cell
+
+
+def question_cells(q: Question) -> list[nbformat.NotebookNode]:
+    """The ask-then-reveal slide: the question, its answer in a fragment on the same slide, and in the notes."""
+    return [
+        _md(f"## Ask the room\n\n**{q.question}**\n\nPredict first: write your answer down, then compare.",
+            "slide", tags=[QUESTION_TAG + "-question"]),
+        _md(f"**Answer:** {q.answer}", "fragment", tags=[QUESTION_TAG + "-answer"]),
+        _md(f"Question: {q.question}\n\nAnswer: {q.answer}", "notes"),
+    ]
+
+
+def _question_index(cells: list, q: Question) -> int | None:
+    """Where the question goes: before the ``##`` section that shows its explorer (or that the row names, or
+    a cell tagged ``ask-the-room``), so that nothing in the section gives the answer away first."""
+    tagged = [i for i, c in enumerate(cells) if QUESTION_TAG in c.get("metadata", {}).get("tags", [])]
+    if tagged:
+        return tagged[0]
+    target = None
+    if q.explorer:
+        target = next((i for i, c in enumerate(cells) if c.cell_type == "code"
+                       and re.search(rf"(?<![\w.]){q.explorer}\(", c.source)), None)
+    if target is None and q.section:
+        return next((i for i, c in enumerate(cells) if c.cell_type == "markdown"
+                     and re.match(rf"##\s+{q.section}\.\s", c.source.lstrip())), None)
+    if target is None:
+        return None
+    return next((i for i in range(target, -1, -1) if cells[i].cell_type == "markdown"
+                 and re.match(r"#{1,2}\s", cells[i].source.lstrip())), target)
+
+
+def slide_notebook(nb: nbformat.NotebookNode, question: Question | None = None) -> nbformat.NotebookNode:
+    """The deck of an executed notebook: one idea per slide, every slide within 1280x720 at the decks' sizes.
+
+    - the Colab cell and set-up cells (imports, ``course_utils.setup()``, the fast-mode banner) are left out;
+    - every heading starts a slide; a long Markdown cell is cut at paragraph breaks into several slides;
+    - a code cell's result is a fragment (revealed on the next key press) when it fits under the text,
+      otherwise it starts a slide; a figure or an explorer always gets a slide of its own;
+    - code longer than 3 lines is not shown: it goes to the speaker notes, and its result stays;
+    - progress bars and stderr are left off;
+    - the teachers' question (README) gets a slide before its section, its answer in a fragment and the notes.
+    The deck is linear: every slide is a top-level ("slide") slide, so space, → and PageDown all walk it.
+    """
+    nb = _prepare(nb)
+    cells = [c for c in nb.cells if not (c.cell_type == "code" and _is_setup(c))]
+    insert_at = _question_index(cells, question) if question else None
+    out: list = []
+    used = SLIDE_HEIGHT  # nothing open: the first cell starts a slide
+
+    def start(cell, height: int, slide_type: str = "slide"):
+        nonlocal used
+        cell.metadata["slideshow"] = {"slide_type": slide_type}
+        out.append(cell)
+        used = height if slide_type == "slide" else used + height
+
+    for i, cell in enumerate(cells):
+        if i == insert_at:
+            out.extend(question_cells(question))
+            used = SLIDE_HEIGHT
+        kind = cell.metadata.get("slideshow", {}).get("slide_type")
+        if kind in ("skip", "notes"):
+            out.append(cell)
+            continue
+        if cell.cell_type == "markdown":
+            for block_group in _group_blocks(_markdown_blocks(cell.source), used):
+                first, text = block_group
+                height = sum(block_height(b) for b in text)
+                piece = _md("\n\n".join(text), "slide" if first else "-")
+                if first:
+                    start(piece, height)
+                else:
+                    start(piece, height, "-")
+            continue
+        if cell.cell_type != "code":
+            continue
+        cell.outputs = _slide_outputs(cell)
+        tables = [o for o in cell.outputs if "|" in "".join(o.get("data", {}).get("text/markdown", ""))]
+        if tables and len(_split_table("".join(tables[0].data["text/markdown"]))) > 1:
+            chunks = _split_table("".join(tables[0].data["text/markdown"]))
+            out.extend(_md(chunk, "slide") for chunk in chunks)  # the same output, a few rows per slide
+            if len(cell.source.strip().splitlines()) > 0:
+                out.append(_md(f"Code (not shown on the slide):\n\n```python\n{cell.source.strip()}\n```", "notes"))
+            used = SLIDE_HEIGHT
+            continue
+        lines = cell.source.strip().splitlines()
+        explorer = any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in cell.outputs)
+        short = len(lines) <= _SHORT_CODE[0] and len(cell.source) <= _SHORT_CODE[1] and not explorer
+        if not short:
+            cell.metadata.setdefault("transient", {})["remove_source"] = True
+            out_notes = _md(f"Code (not shown on the slide):\n\n```python\n{cell.source.strip()}\n```", "notes")
+        else:
+            out_notes = None
+        if not cell.outputs and not short:
+            out.append(out_notes)  # nothing to see: the code goes to the notes only
+            continue
+        height = (_wrapped_lines(cell.source, "code") * _LINE_PX["code"] + 24 if short else 0) \
+            + sum(_output_height(o) for o in cell.outputs)
+        big = any(_output_height(o) >= _FIGURE_PX for o in cell.outputs)
+        if big or used + height > _BUDGET_PX:
+            start(cell, height)
+        else:
+            start(cell, height, "fragment")
+        if out_notes is not None:
+            out.append(out_notes)
+    nb.cells = out
+    return nb
+
+
+def _group_blocks(blocks: list[str], used: int) -> list[tuple[bool, list[str]]]:
+    """Markdown blocks -> slides: (starts a new slide?, blocks). A heading starts a slide; so does a block that
+    would not fit under what is already on the slide."""
+    groups: list[tuple[bool, list[str]]] = []
+    for block in blocks:
+        height = block_height(block)
+        is_heading = bool(re.match(r"#{1,6}\s", block.strip()))
+        if is_heading or used + height > _BUDGET_PX:
+            groups.append((True, [block]))
+            used = height
+        elif groups:
+            groups[-1][1].append(block)
+            used += height
+        else:
+            groups.append((False, [block]))
+            used += height
+    return groups
+
+
+def asset_urls(prefix: str) -> dict[str, str]:
+    """The exporters' script URLs, all under the site's own vendor/ folder (tools/vendor.py fills it)."""
+    return {"require_js_url": f"{prefix}/require.js", "mathjax_url": f"{prefix}/mathjax/tex-svg-full.js",
+            "widget_renderer_url": f"{prefix}/html-manager/embed-amd.js", "jquery_url": "", "mermaid_js_url": "",
+            "mermaid_layout_elk_js_url": ""}
+
+
 def render(executed: dict[str, Path], site: Path, *, to: str = "all", log=print) -> dict[str, list[Path]]:
     """Render executed notebooks (name -> path, in course order) into ``site``. Returns the files written."""
     from nbconvert import HTMLExporter, SlidesExporter
@@ -233,7 +566,8 @@ def render(executed: dict[str, Path], site: Path, *, to: str = "all", log=print)
     written: dict[str, list[Path]] = {"pages": [], "slides": [], "index": []}
     nbs = {name: nbformat.read(path, as_version=4) for name, path in executed.items()}
     pages = [(Path(name).stem, title_of(nb, Path(name).stem)) for name, nb in nbs.items()]
-    common = {"extra_template_basedirs": [str(TEMPLATES)], "extra_template_paths": [str(TEMPLATES)]}
+    common = {"extra_template_basedirs": [str(TEMPLATES)], "extra_template_paths": [str(TEMPLATES)],
+              **asset_urls("../vendor")}
     if to in ("all", "html"):
         (site / "notebooks").mkdir(parents=True, exist_ok=True)
         exporter = HTMLExporter(template_name="course_lab", **common)
@@ -247,14 +581,22 @@ def render(executed: dict[str, Path], site: Path, *, to: str = "all", log=print)
         log(f"  wrote {len(written['pages'])} pages to {site / 'notebooks'}")
     if to in ("all", "slides"):
         (site / "slides").mkdir(parents=True, exist_ok=True)
-        exporter = SlidesExporter(template_name="course_reveal", reveal_scroll=True, **common)
-        for i, nb in enumerate(nbs.values()):
+        exporter = SlidesExporter(template_name="course_reveal", reveal_url_prefix="../vendor/reveal.js",
+                                  reveal_theme="white",
+                                  reveal_width=str(SLIDE_WIDTH), reveal_height=str(SLIDE_HEIGHT), **common)
+        questions = teachers_questions()
+        for i, (name, nb) in enumerate(nbs.items()):
             stem, title = pages[i]
-            body, _ = exporter.from_notebook_node(_prepare(nb), resources={"metadata": {"name": title}})
+            deck = slide_notebook(nb, questions.get(name[:2]))
+            body, _ = exporter.from_notebook_node(deck, resources={"metadata": {"name": title}})
             out = site / "slides" / f"{stem}.slides.html"
             out.write_text(rewrite_links(body, names, repo, pages_dir="../notebooks/"), encoding="utf-8")
             written["slides"].append(out)
         log(f"  wrote {len(written['slides'])} slide decks to {site / 'slides'}")
+    try:
+        vendor.install(site / "vendor")
+    except vendor.VendorError as err:
+        log(f"  WARNING: the pages cannot work offline, no site/vendor/ ({err})")
     if (ROOT / "figures").is_dir():
         shutil.copytree(ROOT / "figures", site / "figures", dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns("*.py", "__pycache__"))

@@ -52,6 +52,15 @@ def describe(fig) -> str:
     return head + (": " + "; ".join(panels) if panels else "")
 
 
+def min_font_pt(fig) -> float | None:
+    """The smallest font size (points) of the visible, non-empty text in a drawn figure; None if it has none."""
+    from matplotlib.text import Text
+
+    sizes = [t.get_fontsize() for t in fig.findobj(Text)
+             if t.get_visible() and t.get_text().strip() and t.figure is not None]
+    return min(sizes) if sizes else None
+
+
 def _is_figure(obj) -> bool:
     return type(obj).__module__.startswith("matplotlib.figure") and hasattr(obj, "savefig")
 
@@ -74,6 +83,10 @@ def install(shell=None) -> None:
             data, md = out if isinstance(out, tuple) else (out, None)
             md = dict(md or {})
             md.setdefault("alt", describe(obj))
+            smallest = min_font_pt(obj)
+            if smallest is not None:  # for the slide test: figure text in px = pt * dpi / 72 * (shown / natural)
+                md.setdefault("min_font_pt", round(smallest, 2))
+                md.setdefault("dpi", float(obj.dpi))
             return data, md
 
     new = AltPNGFormatter(parent=shell.display_formatter)
