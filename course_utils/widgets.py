@@ -174,7 +174,7 @@ class Explorer(widgets.VBox):
         self._compute, self._readout_rows, self.title = compute, readout, title
         self.values = compute(**self.settings())
         size = plots.scaled(view_cls.figsize)  # larger in projector mode, with the text
-        fig = Figure(figsize=size, dpi=LIVE_DPI * view_cls.pixel_ratio, layout="constrained")
+        fig = Figure(figsize=size, dpi=LIVE_DPI * getattr(view_cls, "pixel_ratio", 1), layout="constrained")
         self.view = view_cls(fig, self.values, live=True)
         self.figure = fig
         self._renderer = _Renderer(fig, self.view)
