@@ -10,7 +10,7 @@ import random
 
 from . import settings
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = ["FAST", "pick_device", "seed_everything", "setup"]
 
