@@ -120,7 +120,9 @@ def make_client(nb: nbformat.NotebookNode, *, timeout: int, startup: tuple[str, 
         resources={"metadata": {"path": str(NOTEBOOKS)}},  # the working directory, as in Jupyter
         store_widget_state=True,
         record_timing=False,
-        extra_arguments=[f"--IPKernelApp.exec_lines={line}" for line in lines],
+        # The kernel's own log stays quiet (its "running over TCP without encryption" notice, once per notebook,
+        # is about a loopback socket the build opens and closes itself); errors still show.
+        extra_arguments=["--IPKernelApp.log_level=ERROR", *(f"--IPKernelApp.exec_lines={line}" for line in lines)],
         **kwargs,
     )
 
