@@ -141,8 +141,11 @@ def png_bytes(rgba: np.ndarray, level: int = PNG_COMPRESS_LEVEL) -> bytes:
 
 
 def _readout_html(rows: list[tuple[str, str, object, str]], title: str = "") -> str:
-    """An HTML table of (key, label, value, unit); each number sits in ``<span class="ce-value" data-key=..>``."""
-    lines = [f"<div class='ce-readout' role='status' aria-live='polite'>{html.escape(title)}<table>"]
+    """An HTML table of (key, label, value, unit); each number sits in ``<span class="ce-value" data-key=..>``.
+    Its text grows with the figures in projector mode (``plots.scaled``), so the numbers read from the back."""
+    size = round(100 * plots.scaled((1.0, 1.0))[0])
+    lines = [f"<div class='ce-readout' role='status' aria-live='polite' style='font-size:{size}%'>"
+             f"{html.escape(title)}<table>"]
     for key, label, value, unit in rows:
         if isinstance(value, int | np.integer) and not isinstance(value, bool):
             text = str(int(value))

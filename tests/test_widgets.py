@@ -354,3 +354,17 @@ def test_the_q_sliders_reach_both_ends_and_read_out_probabilities():
     z = np.log(np.array(options) / (1 - np.array(options)))
     assert np.max(np.diff(z)) <= 0.26, "the positions step evenly in the logit (at most 0.25 apart)"
     assert binary.controls["q"].options[0][0] == f"{options[0]:.3g}"
+
+
+def test_the_readout_grows_with_the_figures_in_projector_mode():
+    import matplotlib
+
+    from course_utils import plots
+
+    with matplotlib.rc_context():
+        plots.use_style(projector=False)
+        normal = W.binary_explorer().readout.value
+        plots.use_style(projector=True)
+        big = W.binary_explorer().readout.value
+    assert "font-size:100%" in normal
+    assert f"font-size:{round(100 * plots.PROJECTOR_SCALE)}%" in big
