@@ -29,8 +29,8 @@ from ._validate import (
     check_str,
 )
 
-__all__ = ["COLORS", "UNIT_LABELS", "PROJECTOR_SCALE", "BASE_FONT_SIZE", "use_style", "scaled", "new_figure",
-           "new_axes", "fmt_number", "nice_limit", "fit_limit",
+__all__ = ["COLORS", "UNIT_LABELS", "PROJECTOR_SCALE", "PROJECTOR_FIGURE_SCALE", "BASE_FONT_SIZE", "use_style",
+           "scaled", "new_figure", "new_axes", "fmt_number", "nice_limit", "fit_limit",
            "DistributionBarsArtists", "CrossEntropyStackArtists", "LOSS_STYLES", "GRAD_STYLES", "binary_curve",
            "BinaryCurvesArtists", "plot_loss_vs_prob", "plot_grad_vs_prob", "BarsArtists", "ReliabilityArtists",
            "plot_reliability_diagram", "plot_loss_histogram", "plot_fit_history",
@@ -52,9 +52,11 @@ COLORS = {
 UNIT_LABELS = {"bits": "bits", "nats": "nats"}
 
 
-#: Projector mode scales text, and every figure with it, by this factor (strokes a little more), so that a
-#: layout that fits in normal mode fits in projector mode: the layout scales, not only the fonts.
+#: Projector mode scales text by this factor (strokes a little more) and every figure by
+#: PROJECTOR_FIGURE_SCALE: the text grows relative to the figure (so it reads from the back of a room, and on a
+#: slide the figure is shrunk to fit), and the layout grows with it (tested: no text overprints or is clipped).
 PROJECTOR_SCALE = 1.6
+PROJECTOR_FIGURE_SCALE = 1.25
 BASE_FONT_SIZE = 11.0
 
 
@@ -63,7 +65,7 @@ def _style(projector: bool) -> dict:
     s = PROJECTOR_SCALE if projector else 1.0  # text and figure size
     w = 1.75 if projector else 1.0  # strokes
     return {
-        "figure.figsize": (6.4 * s, 4.0 * s),
+        "figure.figsize": scaled((6.4, 4.0), projector=projector),
         "figure.dpi": 100,
         "savefig.dpi": 150 if projector else 100,
         "font.size": BASE_FONT_SIZE * s,
@@ -103,11 +105,13 @@ def use_style(*, projector: bool = False) -> None:
 
 
 # ---------------------------------------------------------------- helpers
-def scaled(figsize) -> tuple[float, float]:
-    """A figure size (inches) for the current mode: as given in normal mode, times the text scale in projector
-    mode (read from the style's font size), so that text and figure grow together."""
+def scaled(figsize, *, projector: bool | None = None) -> tuple[float, float]:
+    """A figure size (inches) for the mode: as given in normal mode, times PROJECTOR_FIGURE_SCALE in projector
+    mode (by default the current style's mode, read from its font size)."""
     w, h = figsize
-    k = mpl.rcParams["font.size"] / BASE_FONT_SIZE
+    if projector is None:
+        projector = mpl.rcParams["font.size"] > BASE_FONT_SIZE * 1.01
+    k = PROJECTOR_FIGURE_SCALE if projector else 1.0
     return (float(w) * k, float(h) * k)
 
 
@@ -232,7 +236,8 @@ class CrossEntropyStackArtists:
         ax.set_xlim(-0.6, 1.4)
         ax.set_xticks([0], ["H(p, q)"])
         ax.grid(False, axis="x")
-        ax.legend(loc="upper right", fontsize="small")
+        # below the axes, where it can never cover the numbers' box
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize="small", ncol=1)
         self.top = 1.0
         self.update(entropy, kl, unit=unit)
 
@@ -493,7 +498,7 @@ class ReliabilityArtists:
         ax.set_aspect("equal")
         ax.set_xlabel("confidence (top-class probability)")
         ax.set_ylabel("accuracy (fraction correct)")
-        self.text = ax.text(0.04, 0.96, "", transform=ax.transAxes, va="top", ha="left",
+        self.text = ax.text(0.96, 0.04, "", transform=ax.transAxes, va="bottom", ha="right",
                             bbox={"boxstyle": "round", "fc": "white", "ec": COLORS["neutral"], "alpha": 0.9})
         self.update(bins)
 

@@ -140,10 +140,17 @@ def png_bytes(rgba: np.ndarray, level: int = PNG_COMPRESS_LEVEL) -> bytes:
             + _png_chunk(b"IDAT", zlib.compress(raw.tobytes(), level)) + _png_chunk(b"IEND", b""))
 
 
+def mpl_font_scale() -> float:
+    """How much the current style enlarges text: 1 normally, plots.PROJECTOR_SCALE in projector mode."""
+    import matplotlib as mpl
+
+    return mpl.rcParams["font.size"] / plots.BASE_FONT_SIZE
+
+
 def _readout_html(rows: list[tuple[str, str, object, str]], title: str = "") -> str:
     """An HTML table of (key, label, value, unit); each number sits in ``<span class="ce-value" data-key=..>``.
     Its text grows with the figures in projector mode (``plots.scaled``), so the numbers read from the back."""
-    size = round(100 * plots.scaled((1.0, 1.0))[0])
+    size = round(100 * mpl_font_scale())
     lines = [f"<div class='ce-readout' role='status' aria-live='polite' style='font-size:{size}%'>"
              f"{html.escape(title)}<table>"]
     for key, label, value, unit in rows:
@@ -287,7 +294,7 @@ class _DistributionView(_View):
         ax_bars.set_title("true p and predicted q")
         self.stack = plots.CrossEntropyStackArtists(ax_stack, values["entropy"], values["kl"], unit=values["unit"],
                                                     show_numbers=not self.live)
-        ax_stack.set_title("H(p, q) = H(p) + KL(p‖q)")
+        ax_stack.set_title("H(p, q) =\nH(p) + KL(p‖q)")
         self.moving = self.bars.moving + self.stack.moving
 
     def update(self, values: dict) -> bool:
@@ -405,9 +412,9 @@ class _BinaryView(_View):
             self.loss_title.set_text(f"loss when the true label is y = {y}")
             self.grad_title.set_text("gradient w.r.t. the logit z = logit(q)")
         else:
-            self.loss_title.set_text(f"y = {y}, q = {q:.3g}: BCE = {plots.fmt_number(values['bce'])} nats, "
+            self.loss_title.set_text(f"y = {y}, q = {q:.3g}\nBCE = {plots.fmt_number(values['bce'])} nats, "
                                      f"MSE = {plots.fmt_number(values['mse'])}")
-            self.grad_title.set_text(f"∂BCE/∂z = {plots.fmt_number(values['bce_grad_logit'])}, "
+            self.grad_title.set_text(f"∂BCE/∂z = {plots.fmt_number(values['bce_grad_logit'])}\n"
                                      f"∂MSE/∂z = {plots.fmt_number(values['mse_grad_logit'])}")
         return False
 
@@ -485,7 +492,7 @@ class _SoftmaxView(_View):
         if self.live:
             self.g_title.set_text("gradient w.r.t. the logits z")
         else:
-            self.g_title.set_text(f"T = {values['temperature']:.3g}, target {values['target']}: "
+            self.g_title.set_text(f"T = {values['temperature']:.3g}, target {values['target']}\n"
                                   f"loss = {plots.fmt_number(values['loss'])} nats")
         # |∂loss/∂z_i| <= 1/T: a scale fixed by T alone, so moving a logit never rescales the axes, and the
         # shrinking gradient at high temperature shows.
@@ -575,7 +582,7 @@ class _LossFamilyView(_View):
     def update(self, values: dict) -> bool:
         self.slow_changed = self.curves.update(1, q=values["q"], params=self._params(values))
         self.title.set_text("one example of the true class" if self.live else
-                            f"one example of the true class, predicted with q = {values['q']:.3g}")
+                            f"the true class, predicted with q = {values['q']:.3g}")
         return False
 
 

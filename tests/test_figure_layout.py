@@ -156,4 +156,4 @@ def test_live_explorer_figures_keep_their_text_inside(make, mode):
 def test_projector_mode_scales_the_figure_with_the_text(mode):
     fig = W.binary_figure(q=0.05, y=1)
     width = fig.get_size_inches()[0]
-    assert width == pytest.approx(9.0 * (plots.PROJECTOR_SCALE if mode else 1.0))
+    assert width == pytest.approx(9.0 * (plots.PROJECTOR_FIGURE_SCALE if mode else 1.0))

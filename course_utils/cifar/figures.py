@@ -52,7 +52,7 @@ def plot_confusion(confusion, classes, ax=None):
     im = ax.imshow(frac, cmap="Blues", vmin=0, vmax=1)
     k = len(classes)
     ax.set(xticks=range(k), yticks=range(k), xlabel="predicted class", ylabel="true class")
-    ax.set_title("confusion matrix (fraction of each true class)", pad=14)  # clear of the colour bar's top label
+    ax.set_title("confusion matrix\n(fraction of each true class)", pad=14)  # clear of the colour bar's top label
     ax.set_xticklabels(classes, rotation=90)  # upright boxes that never overprint
     ax.set_yticklabels(classes)
     ax.grid(False)
@@ -60,7 +60,7 @@ def plot_confusion(confusion, classes, ax=None):
         for j in range(k):
             if frac[i, j] >= 0.005:
                 ax.text(j, i, f"{frac[i, j]:.2f}"[1:] if frac[i, j] < 1 else "1", ha="center", va="center",
-                        fontsize=7, color="white" if frac[i, j] > 0.6 else "black")
+                        fontsize=0.65 * plt.rcParams["font.size"], color="white" if frac[i, j] > 0.6 else "black")
     ax.figure.colorbar(im, ax=ax, fraction=0.046)
     return ax
 
