@@ -26,10 +26,15 @@ from ._validate import (
     as_class_indices,
     as_distribution,
     as_float,
+    as_int_array,
     check_int,
     check_reduction,
     check_scalar,
+    check_seed,
 )
+
+#: The most classes (symbols) a count or a model here may have: far beyond the course, far below memory limits.
+_MAX_CLASSES = 100_000
 
 __all__ = [
     "ALPHABET",
@@ -98,7 +103,7 @@ def sample_markov(P, n: int, *, seed: int = 0) -> np.ndarray:
     """``n`` symbols of the chain P, the first drawn from the stationary distribution (int64 array)."""
     P = _transition_matrix(P)
     n = check_int(n, "n", low=0)
-    rng = np.random.default_rng(check_int(seed, "seed", low=0))
+    rng = np.random.default_rng(check_seed(seed))
     cum = np.cumsum(P, axis=1)
     u = rng.random(n)
     x = np.empty(n, dtype=np.int64)
@@ -111,7 +116,8 @@ def sample_markov(P, n: int, *, seed: int = 0) -> np.ndarray:
 
 def uniform_model(n: int, num_symbols: int) -> np.ndarray:
     """n rows of the uniform distribution over ``num_symbols``: the model that knows nothing."""
-    n, k = check_int(n, "n", low=0), check_int(num_symbols, "num_symbols")
+    k = check_int(num_symbols, "num_symbols", high=_MAX_CLASSES)
+    n = check_int(n, "n", low=0, high=10**8 // k)  # at most 10^8 numbers (800 MB)
     return np.full((n, k), 1.0 / k)
 
 
@@ -218,9 +224,9 @@ def load_corpus(*, split_year: int = 2017, max_train: int | None = None, max_tes
     cut = next(s["start"] for s in index if s["year"] >= split_year)
     train, test = text[:cut], text[cut:]
     if max_train is not None:
-        train = train[: check_int(max_train, "max_train")]
+        train = train[: check_int(max_train, "max_train", high=10**9)]
     if max_test is not None:
-        test = test[: check_int(max_test, "max_test")]
+        test = test[: check_int(max_test, "max_test", high=10**9)]
     return Corpus(train=train, test=test, index=index, split_year=split_year)
 
 
@@ -300,7 +306,7 @@ class NGramModel:
 
 def class_frequency_model(labels, num_classes: int, *, smoothing: float = 1.0) -> np.ndarray:
     """(K,) class frequencies of ``labels``, add-``smoothing`` so that no class gets probability 0."""
-    k = check_int(num_classes, "num_classes", low=2)
+    k = check_int(num_classes, "num_classes", low=2, high=_MAX_CLASSES)
     y = as_class_indices(labels, "labels", k)
     s = check_scalar(smoothing, "smoothing", low=0.0)
     counts = np.bincount(y.ravel(), minlength=k) + s
@@ -317,9 +323,8 @@ def sequence_cross_entropy(logits, targets, *, ignore_index: int = IGNORE_INDEX,
     padding."""
     z = as_float(logits, "logits", min_ndim=2)
     reduction = check_reduction(reduction)
-    if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
-        raise TypeError(f"ignore_index must be an int (got {type(ignore_index).__name__})")
-    y = np.asarray(targets)
+    ignore_index = check_int(ignore_index, "ignore_index", low=-(2**63), high=2**63 - 1)
+    y = as_int_array(targets, "targets")
     if y.shape != z.shape[:-1]:
         raise ValueError(f"targets must have shape {z.shape[:-1]} to match logits {z.shape} (got {y.shape})")
     pad = y == ignore_index

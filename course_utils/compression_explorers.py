@@ -51,6 +51,8 @@ class _ViewBase:
     """The explorer-view contract of :mod:`course_utils.widgets`: ``draw`` once, ``update`` moves artists."""
 
     figsize = (9.0, 3.6)
+    #: Device pixels per CSS pixel of the live image (see :class:`course_utils.widgets.Explorer`).
+    pixel_ratio = 1
 
     def __init__(self, fig: Figure, values: dict, *, live: bool = False):
         self.fig, self.live = fig, live

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._validate import as_class_indices, check_int, check_scalar
+from ._validate import as_class_indices, check_int, check_scalar, check_seed
 
 __all__ = [
     "CharMLP",
@@ -129,7 +129,7 @@ def train_char_lm(model: CharMLP, symbols, *, steps: int = 2000, batch_size: int
         max_seconds = check_scalar(max_seconds, "max_seconds", low=0.0, low_open=True)
     if x.numel() == 0:
         raise ValueError("symbols must not be empty")
-    gen = torch.Generator().manual_seed(check_int(seed, "seed", low=0))
+    gen = torch.Generator().manual_seed(check_seed(seed))
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     windows = model.windows(x)
     history, start, running = LMHistory(), time.perf_counter(), []
@@ -201,7 +201,7 @@ def sample_text(model: CharMLP, prompt, n: int, *, temperature: float = 1.0, see
         raise ValueError("prompt must hold at least one symbol")
     n = check_int(n, "n", low=0)
     t = check_scalar(temperature, "temperature", low=0.0, low_open=True)
-    gen = torch.Generator().manual_seed(check_int(seed, "seed", low=0))
+    gen = torch.Generator().manual_seed(check_seed(seed))
     window = model.windows(x.new_zeros(1), x)  # (1, context): the prompt's last symbols
     out = []
     for _ in range(n):

@@ -106,7 +106,10 @@ def use_style(*, projector: bool = False) -> None:
 def scaled(figsize) -> tuple[float, float]:
     """A figure size (inches) for the current mode: as given in normal mode, times the text scale in projector
     mode (read from the style's font size), so that text and figure grow together."""
-    w, h = figsize
+    size = as_float(figsize, "figsize")
+    if size.shape != (2,) or size.min() <= 0:
+        raise ValueError(f"figsize must be (width, height) in inches, both > 0 (got {figsize!r:.60})")
+    w, h = size
     k = mpl.rcParams["font.size"] / BASE_FONT_SIZE
     return (float(w) * k, float(h) * k)
 

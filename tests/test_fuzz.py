@@ -404,6 +404,12 @@ def _tiny_recipe():
                                tta=False, precision="fp32")
 
 
+def _train_history():
+    from importlib import import_module
+    train = import_module(_wing("train"))
+    return train.History(recipe="fuzz", **{k: v for k, v in vars(_history()).items() if k != "recipe"})
+
+
 def _sgd():
     return _torch().optim.SGD(_tiny_model().parameters(), lr=0.1)
 
@@ -467,12 +473,14 @@ WING_VALID: dict[str, dict | Skip] = {
     "lr_at": {"recipe": lazy(_tiny_recipe), "progress": 0.5},
     "make_optimizer": {"model": lazy(lambda: _tiny_model()), "recipe": lazy(_tiny_recipe)},
     "set_lr": {"optimizer": lazy(_sgd), "lr": 0.1},
-    "epoch_line": {"history": lazy(_history), "epochs": 2, "measured": True},
+    "epoch_line": {"history": lazy(_train_history), "epochs": 2, "measured": True},
     "plan_epochs": {"budget_s": 60.0, "n_train": 100, "images_per_second": 50.0},
-    "measure_throughput": {"model": lazy(lambda: _tiny_model()), "data": lazy(_fixture_data), "recipe": lazy(_tiny_recipe),
+    "measure_throughput": {"model": lazy(lambda: _tiny_model()), "data": lazy(_fixture_data),
+                           "recipe": lazy(_tiny_recipe),
                            "device": lazy(lambda: _torch().device("cpu")), "precision": "fp32", "steps": 1},
-    "budgeted_fit": {"model": lazy(lambda: _tiny_model()), "data": lazy(_fixture_data), "recipe": lazy(_tiny_recipe),
-                     "budget_s": 30.0, "device": "cpu", "precision": "fp32", "warmup_steps": 1, "log": None},
+    "budgeted_fit": {"model": lazy(lambda: _tiny_model()), "data": lazy(_fixture_data),
+                     "recipe": lazy(_tiny_recipe),
+                     "budget_s": 1.0, "device": "cpu", "precision": "fp32", "warmup_steps": 1, "log": None},
     "split_validation": {"data": lazy(_fixture_data), "n_val": 5},
     "study_settings": {"data": lazy(_fixture_data), "fast": True},
     "calibration_run": {"data": lazy(_fixture_data), "recipe": lazy(_tiny_recipe), "n_val": 5, "n_bins": 5,
@@ -679,6 +687,12 @@ ACCEPTED = {
     ("checks.register", "name", "str"), ("checks.run_cases", "name", "str"),
     ("plots.fmt_number", "x", "nan"), ("plots.fmt_number", "x", "inf"), ("plots.fmt_number", "x", "-inf"),
     ("plots.fmt_number", "x", "huge int"), ("kl_fitting.plot_gaussian_fits", "fits", "empty"),
+    # no titles (the default is ()) and no title colours: the images alone
+    ("cifar.figures.plot_images", "titles", "empty"), ("cifar.figures.plot_images", "title_colors", "empty"),
+    # the default ignore_index is -100: a negative index is the usual padding marker
+    ("compression.sequence_cross_entropy", "ignore_index", "negative"),
+    # no labels with add-one smoothing: the uniform model, on purpose (smoothing=0 with no labels is refused)
+    ("compression.class_frequency_model", "labels", "empty"),
 }
 #: Functions that take any object for some parameter on purpose.
 ANY_OBJECT = {("checks.show_code", "fn")}
@@ -818,6 +832,7 @@ def sandbox(tmp_path, monkeypatch):
         d = tmp_path / var.lower()
         d.mkdir()
         monkeypatch.setenv(var, str(d))
+    monkeypatch.setenv("COURSE_FAST", "1")  # fast mode: a default (fast=None) never starts a download
     work = tmp_path / "cwd"
     work.mkdir()
     monkeypatch.chdir(work)

@@ -17,9 +17,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._validate import check_int, check_scalar
+from .._validate import check_instance, check_int, check_scalar
 from . import optim, train
-from .data import augment_batch, normalize_batch
+from .data import CIFAR10, augment_batch, normalize_batch
 from .devices import autocast, resolve_device, resolve_precision
 
 __all__ = ["BUDGETS", "Plan", "plan_epochs", "measure_throughput", "budgeted_fit"]
@@ -59,12 +59,12 @@ def plan_epochs(budget_s: float, *, n_train: int, images_per_second: float, eval
     """The number of whole epochs of ``n_train`` images that fit in what the budget leaves after the warm-up
     and the final evaluation, at ``images_per_second``: at least 1, at most ``max_epochs``."""
     budget_s = check_scalar(budget_s, "budget_s", low=0.0, low_open=True)
-    n_train = check_int(n_train, "n_train")
+    n_train = check_int(n_train, "n_train", high=10**9)
     ips = check_scalar(images_per_second, "images_per_second", low=0.0, low_open=True)
     spare = budget_s - check_scalar(eval_seconds, "eval_seconds", low=0.0) \
         - check_scalar(warmup_seconds, "warmup_seconds", low=0.0)
     epochs = max(1, math.floor(spare * ips / n_train)) if spare > 0 else 1
-    return epochs if max_epochs is None else min(epochs, check_int(max_epochs, "max_epochs"))
+    return epochs if max_epochs is None else min(epochs, check_int(max_epochs, "max_epochs", high=train.MAX_EPOCHS))
 
 
 def _one_step(model: nn.Module, opt, xb: torch.Tensor, yb: torch.Tensor, recipe, device, precision) -> None:
@@ -78,7 +78,15 @@ def _one_step(model: nn.Module, opt, xb: torch.Tensor, yb: torch.Tensor, recipe,
 def measure_throughput(model: nn.Module, data, recipe, *, device, precision: str, steps: int = 3) -> float:
     """Training images per second of ``recipe``'s batches on ``device``, timed over ``steps`` steps on a copy
     of ``model`` after one untimed warm-up step (``model`` itself is not changed)."""
-    steps = check_int(steps, "steps")
+    check_instance(model, nn.Module, "model", "torch.nn.Module")
+    check_instance(data, CIFAR10, "data", "CIFAR10 tuple")
+    recipe = train.get_recipe(recipe)
+    device = check_instance(device, torch.device, "device", "torch.device (see devices.resolve_device)")
+    if not isinstance(precision, str) or precision == "auto":
+        raise ValueError(f"precision must be 'bf16', 'fp16' or 'fp32' (got {precision!r:.40}); "
+                         "see devices.resolve_precision")
+    precision = resolve_precision(precision, device)
+    steps = check_int(steps, "steps", high=1000)
     twin = copy.deepcopy(model).to(device).to(memory_format=torch.channels_last).train()
     opt = optim.make_optimizer(twin, recipe)
     optim.set_lr(opt, 0.0)  # time the arithmetic, change nothing that matters
