@@ -48,7 +48,8 @@ FUZZ_LEGACY_WING = os.environ.get("COURSE_FUZZ_LEGACY_WING") == "1"
 CALL_LIMIT_S = 5
 #: Slow builders (explorers render a figure to PNG): only the substitutions that should be refused at the door
 #: are tried; the "maybe valid" ones (torch for NumPy, a wrong shape, ...) would each build a whole explorer.
-SLOW = ("explorer", "figure", "train", "race", "experiment", "gap", "fit_soft_target")
+SLOW = ("explorer", "figure", "train", "race", "experiment", "gap", "fit_soft_target", "budgeted_fit",
+        "calibration_run")
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -676,7 +677,9 @@ FAILURES: list[str] = []
 #: Demos whose whole point is the NaN a naive formula gives (asked for), and reliability bins, whose empty
 #: bins hold NaN by design ("no data"; plots skip them).
 NAN_OK = {"numerics.bce_numerics", "numerics.naive_softmax", "numerics.softmax_overflow_demo",
-          "calibration.reliability_bins", "calibration.calibration_metrics_and_bins"}
+          "calibration.reliability_bins", "calibration.calibration_metrics_and_bins",
+          # a History's test loss and accuracy are NaN for epochs where the test set was not measured
+          "cifar.budget.budgeted_fit"}
 #: Functions whose results may legitimately hold inf (surprisal of an impossible event, ...). NaN never.
 INF_OK = {"info.surprisal", "info.cross_entropy", "info.kl_divergence", "source_coding.shannon_code_lengths",
           "numerics.bce_numerics", "numerics.naive_softmax", "numerics.softmax_overflow_demo", "plots.fit_limit",
@@ -693,6 +696,10 @@ ACCEPTED = {
     ("compression.sequence_cross_entropy", "ignore_index", "negative"),
     # no labels with add-one smoothing: the uniform model, on purpose (smoothing=0 with no labels is refused)
     ("compression.class_frequency_model", "labels", "empty"),
+    # an empty history is no history (text[:0] when a text is scored from its start), as None is
+    ("language_models.next_char_probs", "history", "empty"),
+    # a negative shift moves images up and left (the docstring's second direction)
+    ("cifar.train.shift_batch", "shift", "negative"),
 }
 #: Functions that take any object for some parameter on purpose.
 ANY_OBJECT = {("checks.show_code", "fn")}

@@ -26,6 +26,8 @@ __all__ = ["BUDGETS", "Plan", "plan_epochs", "measure_throughput", "budgeted_fit
 
 #: Seconds of training plus the final evaluation, per recipe: "the best run in 3 (10) minutes".
 BUDGETS: dict[str, float] = {"quick": 180.0, "standard": 600.0}
+#: The longest budget accepted: a week (a longer one is a typo, and its epoch count would overflow).
+MAX_BUDGET_S = 7 * 24 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -119,11 +121,13 @@ def budgeted_fit(model: nn.Module, data, *, recipe="quick", budget_s: float | No
     budget_s = BUDGETS.get(rec.name) if budget_s is None else budget_s
     if budget_s is None:
         raise ValueError(f"recipe {rec.name!r} has no time budget: pass budget_s")
-    budget_s = check_scalar(budget_s, "budget_s", low=0.0, low_open=True)
+    budget_s = check_scalar(budget_s, "budget_s", low=0.0, low_open=True, high=MAX_BUDGET_S)
+    warmup_steps = check_int(warmup_steps, "warmup_steps", high=1000)
+    if log is not None and not callable(log):
+        raise TypeError(f"log must be a function such as print, or None (got {type(log).__name__})")
     dev = resolve_device(device)
     prec = resolve_precision(rec.precision if precision is None else precision, dev)
-    ips = measure_throughput(model, data, rec, device=dev, precision=prec, steps=check_int(warmup_steps,
-                                                                                              "warmup_steps"))
+    ips = measure_throughput(model, data, rec, device=dev, precision=prec, steps=warmup_steps)
     warmup = train.clock() - t0
     eval_s = _eval_seconds(rec, len(data.x_test), ips)
     epochs = plan_epochs(budget_s, n_train=len(data.x_train), images_per_second=ips, eval_seconds=eval_s,

@@ -106,6 +106,8 @@ def load_checkpoint(path: str | os.PathLike, model: nn.Module, optimizer: torch.
     path = check_existing_file(path, "path")
     check_instance(model, nn.Module, "model", "torch.nn.Module")
     check_instance(optimizer, torch.optim.Optimizer, "optimizer", "torch.optim.Optimizer")
+    if device is None:
+        raise TypeError("device must be a str or a torch.device (got NoneType)")
     device = resolve_device(device)
     check_callable(make_history, "make_history")
     try:

@@ -255,8 +255,8 @@ def _read_bin(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return raw[:, 1:].reshape(-1, 3, 32, 32), labels
 
 
-def load_cifar10(root=None, *, download: bool = True, verify: bool = True, progress: bool = True,
-                 checksums: Mapping[str, str] | None = None) -> CIFAR10:
+def load_cifar10(root: str | os.PathLike | None = None, *, download: bool = True, verify: bool = True,
+                 progress: bool = True, checksums: Mapping[str, str] | None = None) -> CIFAR10:
     """Load CIFAR-10 (official binary version) as uint8 image tensors and int64 labels.
 
     ``root``: the folder holding ``cifar-10-batches-bin/`` (default: ``$CIFAR10_ROOT``, else a per-user
@@ -287,9 +287,10 @@ def load_cifar10(root=None, *, download: bool = True, verify: bool = True, progr
     if bad:
         lines = "\n".join(f"  {folder / name}.bin {why}" for name, why in bad.items())
         if all(why == "is missing" for why in bad.values()):
-            raise FileNotFoundError(f"CIFAR-10 files are missing:\n{lines}\n{ways_forward(root)}")
+            raise MissingFileError(f"CIFAR-10 files are missing under root:\n{lines}\n{ways_forward(root)}")
         raise ValueError(
-            f"CIFAR-10 files failed their check and will not be used:\n{lines}\n"
+            f"CIFAR-10 files failed their check and will not be used"
+            f"{' (verify=True checks the official SHA1s)' if verify else ''}:\n{lines}\n"
             + ("Delete them and call load_cifar10(download=True) to fetch fresh copies, or replace them. "
                if not download else "A fresh download did not fix it. ")
             + ways_forward(root)
@@ -380,7 +381,8 @@ def _fixture_root() -> Path:
     return Path(tempfile.gettempdir()) / f"course_utils-cifar10-fixture-{user}"
 
 
-def load_course_data(fast: bool | None = None, *, root=None, progress: bool = True) -> tuple[CIFAR10, bool]:
+def load_course_data(fast: bool | None = None, *, root: str | os.PathLike | None = None,
+                     progress: bool = True) -> tuple[CIFAR10, bool]:
     """The data a notebook trains on, and whether it is the real CIFAR-10.
 
     Loads the real data if it is present (or can be downloaded). In fast mode (``fast=True``, default
@@ -414,8 +416,8 @@ def subset(cifar: CIFAR10, *, n_train: int | None = None, n_test: int | None = N
     ``cifar`` itself)."""
     if not isinstance(cifar, CIFAR10):
         raise TypeError(f"cifar must be a CIFAR10 tuple (got {type(cifar).__name__})")
-    n_train = check_optional_int(n_train, "n_train")
-    n_test = check_optional_int(n_test, "n_test")
+    n_train = check_optional_int(n_train, "n_train", high=10**9)
+    n_test = check_optional_int(n_test, "n_test", high=10**9)
     g = torch.Generator().manual_seed(check_seed(seed))
     out = cifar
     if n_train is not None and n_train < len(cifar.y_train):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -360,7 +361,7 @@ def _fingerprint(model: nn.Module, data, recipe: Recipe, seed: int) -> str:
     return h.hexdigest()[:12]
 
 
-def checkpoint_path(checkpoint_dir, model: nn.Module, data, *, recipe="quick", epochs=None,
+def checkpoint_path(checkpoint_dir: str | os.PathLike, model: nn.Module, data, *, recipe="quick", epochs=None,
                     label_smoothing=None, seed: int = 0) -> Path:
     """Where ``fit`` with these arguments keeps its checkpoint: one file per distinct run (recipe, epochs,
     label smoothing, seed, model, labels), so variants never overwrite one another."""
@@ -370,6 +371,8 @@ def checkpoint_path(checkpoint_dir, model: nn.Module, data, *, recipe="quick", e
     _check_data(data)
     epochs = check_optional_int(epochs, "epochs", high=MAX_EPOCHS)
     seed = check_seed(seed)
+    if label_smoothing is not None:
+        label_smoothing = check_scalar(label_smoothing, "label_smoothing", low=0.0, high=1.0, high_open=True)
     rec = get_recipe(recipe)
     rec = dataclasses.replace(rec, epochs=rec.epochs if epochs is None else epochs,
                               label_smoothing=rec.label_smoothing if label_smoothing is None else label_smoothing)
@@ -632,7 +635,7 @@ def _train(run: _Run, history: History) -> None:
 
 
 def fit(model: nn.Module, data, *, recipe="quick", epochs: int | None = None,
-        label_smoothing: float | None = None, checkpoint_dir=None, resume: bool = True,
+        label_smoothing: float | None = None, checkpoint_dir: str | os.PathLike | None = None, resume: bool = True,
         time_budget_s: float | None = None, seed: int = 0, device=None, live_plot: bool | None = None,
         progress: bool = True, eval_each_epoch: bool = True, log=None, precision: str | None = None,
         untrained_loss: float | None = None) -> History:
