@@ -233,6 +233,8 @@ def temperature_explorer(logits_fn: Callable[[str], np.ndarray], alphabet: str, 
 
     Controls ``temperature`` (a log slider) and ``prompt``; values ``probs``, ``entropy_bits``, ``top_chars``,
     ``top_probs``, ``sample``."""
+    if not isinstance(prompts, (list, tuple)):
+        raise TypeError(f"prompts must be a non-empty list of str (got {type(prompts).__name__})")
     prompts = check_str_sequence(prompts, "prompts")
     temperature_values(logits_fn, alphabet, prompts[0], temperature, sample_length=0)
     controls = {

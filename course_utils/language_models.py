@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._validate import as_class_indices, check_int, check_scalar, check_seed
+from ._validate import as_class_indices, check_axes, check_int, check_scalar, check_seed
 
 __all__ = [
     "CharMLP",
@@ -98,7 +98,7 @@ def plot_lm_history(history: LMHistory, ax=None, *, num_symbols: int | None = No
 
     if not isinstance(history, LMHistory):
         raise TypeError(f"history must be an LMHistory (got {type(history).__name__})")
-    if ax is None:
+    if check_axes(ax, "ax") is None:
         import matplotlib.pyplot as plt
 
         _, ax = plt.subplots(figsize=(7, 3.4), layout="constrained")
