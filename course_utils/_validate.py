@@ -304,9 +304,9 @@ def reduce(loss: np.ndarray, reduction: str, denominator: float | None = None):
 
 # Shared validators added with the CIFAR-10 wing (course_utils/cifar). Appended here, at the very end.
 # ===================================================================================================
-def check_optional_int(value, name: str, *, low: int = 1) -> int | None:
-    """None, or an integer (not a bool) of at least ``low``."""
-    return None if value is None else check_int(value, name, low=low)
+def check_optional_int(value, name: str, *, low: int = 1, high: int | None = None) -> int | None:
+    """None, or an integer (not a bool) in ``[low, high]``."""
+    return None if value is None else check_int(value, name, low=low, high=high)
 
 
 def check_path(value, name: str):
@@ -323,6 +323,19 @@ def check_path(value, name: str):
     if not path or "\x00" in path:
         raise ValueError(f"{name} must be a non-empty path without NUL characters (got {path!r})")
     return Path(path).expanduser()
+
+
+class MissingFileError(FileNotFoundError, ValueError):
+    """A path argument that names no existing file: a FileNotFoundError that is also a ValueError (a bad value
+    of the argument, which it names)."""
+
+
+def check_existing_file(value, name: str):
+    """A path (see :func:`check_path`) to a file that exists, as a ``pathlib.Path``."""
+    path = check_path(value, name)
+    if not path.is_file():
+        raise MissingFileError(f"{name} must name an existing file (got {str(path)!r}: no such file)")
+    return path
 
 
 # --- kinds of things other than numbers -------------------------------------------------------------------

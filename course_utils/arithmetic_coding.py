@@ -63,6 +63,8 @@ _MASK24 = 0x00FFFFFF
 def _distributions(x, name: str) -> np.ndarray:
     """as_distribution, which also lets an empty batch of distributions (0, K) through."""
     arr = as_float(x, name, min_ndim=1)
+    if arr.shape[-1] == 0:
+        raise ValueError(f"{name} must have at least one outcome on the last axis (got shape {arr.shape})")
     return as_distribution(arr, name) if arr.size else arr
 
 

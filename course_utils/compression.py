@@ -26,10 +26,18 @@ from ._validate import (
     as_class_indices,
     as_distribution,
     as_float,
+    as_int_array,
+    check_axes,
     check_int,
+    check_mapping,
+    check_optional_str,
     check_reduction,
     check_scalar,
+    check_seed,
 )
+
+#: The most classes (symbols) a count or a model here may have: far beyond the course, far below memory limits.
+_MAX_CLASSES = 100_000
 
 __all__ = [
     "ALPHABET",
@@ -98,7 +106,7 @@ def sample_markov(P, n: int, *, seed: int = 0) -> np.ndarray:
     """``n`` symbols of the chain P, the first drawn from the stationary distribution (int64 array)."""
     P = _transition_matrix(P)
     n = check_int(n, "n", low=0)
-    rng = np.random.default_rng(check_int(seed, "seed", low=0))
+    rng = np.random.default_rng(check_seed(seed))
     cum = np.cumsum(P, axis=1)
     u = rng.random(n)
     x = np.empty(n, dtype=np.int64)
@@ -111,7 +119,8 @@ def sample_markov(P, n: int, *, seed: int = 0) -> np.ndarray:
 
 def uniform_model(n: int, num_symbols: int) -> np.ndarray:
     """n rows of the uniform distribution over ``num_symbols``: the model that knows nothing."""
-    n, k = check_int(n, "n", low=0), check_int(num_symbols, "num_symbols")
+    k = check_int(num_symbols, "num_symbols", high=_MAX_CLASSES)
+    n = check_int(n, "n", low=0, high=10**8 // k)  # at most 10^8 numbers (800 MB)
     return np.full((n, k), 1.0 / k)
 
 
@@ -120,6 +129,8 @@ def markov_model_predictions(P, symbols, *, first=None) -> np.ndarray:
     stationary distribution) predicts symbol 0."""
     P = _transition_matrix(P)
     x = as_class_indices(symbols, "symbols", P.shape[0])
+    if x.ndim != 1:
+        raise ValueError(f"symbols must be a 1-D sequence (got shape {x.shape})")
     first = stationary_distribution(P) if first is None else as_distribution(first, "first")
     if first.shape != (P.shape[0],):
         raise ValueError(f"first must be a distribution over {P.shape[0]} symbols (got shape {first.shape})")
@@ -139,9 +150,18 @@ def surprise_bits(q) -> np.ndarray | float:
     return float(out) if out.ndim == 0 else out
 
 
+def _model_q(q) -> np.ndarray:
+    """A model: a (K,) distribution, or (n, K), one per symbol."""
+    q = as_float(q, "q", min_ndim=1)
+    if q.ndim > 2 or q.shape[-1] == 0:
+        raise ValueError(f"q must be a (K,) or (n, K) array of probabilities (got shape {q.shape})")
+    return as_distribution(q, "q")
+
+
 def bits_per_symbol(q, symbols) -> float:
     """The model's cross-entropy on the data, (1/n) sum_i -log2 q_i(x_i), in bits per symbol (inf if a
     symbol has probability 0). ``q`` is (n, K) or (K,)."""
+    q = _model_q(q)
     x = np.asarray(symbols)
     n = x.size
     if n == 0:
@@ -152,7 +172,8 @@ def bits_per_symbol(q, symbols) -> float:
 def code_report(q, symbols) -> dict:
     """Code ``symbols`` with model ``q`` for real and return bits per symbol (the cross-entropy), perplexity,
     the ideal size sum -log2 q / 8 and the coder's size, both in bytes; checks the round trip."""
-    x = as_class_indices(symbols, "symbols", np.asarray(q).shape[-1])
+    q = _model_q(q)
+    x = as_class_indices(symbols, "symbols", q.shape[-1])
     bits = bits_per_symbol(q, x)
     data = arithmetic_coding.encode(x, q)
     back = arithmetic_coding.decode(data, q, x.size)
@@ -193,6 +214,8 @@ def encode_text(text: str) -> np.ndarray:
 def decode_text(symbols) -> str:
     """Symbols 0..95 -> the characters of :data:`ALPHABET`."""
     x = as_class_indices(symbols, "symbols", len(ALPHABET))
+    if x.ndim != 1:
+        raise ValueError(f"symbols must be a 1-D sequence (got shape {x.shape})")
     return "".join(ALPHABET[i] for i in x.tolist())
 
 
@@ -218,9 +241,9 @@ def load_corpus(*, split_year: int = 2017, max_train: int | None = None, max_tes
     cut = next(s["start"] for s in index if s["year"] >= split_year)
     train, test = text[:cut], text[cut:]
     if max_train is not None:
-        train = train[: check_int(max_train, "max_train")]
+        train = train[: check_int(max_train, "max_train", high=10**9)]
     if max_test is not None:
-        test = test[: check_int(max_test, "max_test")]
+        test = test[: check_int(max_test, "max_test", high=10**9)]
     return Corpus(train=train, test=test, index=index, split_year=split_year)
 
 
@@ -300,7 +323,7 @@ class NGramModel:
 
 def class_frequency_model(labels, num_classes: int, *, smoothing: float = 1.0) -> np.ndarray:
     """(K,) class frequencies of ``labels``, add-``smoothing`` so that no class gets probability 0."""
-    k = check_int(num_classes, "num_classes", low=2)
+    k = check_int(num_classes, "num_classes", low=2, high=_MAX_CLASSES)
     y = as_class_indices(labels, "labels", k)
     s = check_scalar(smoothing, "smoothing", low=0.0)
     counts = np.bincount(y.ravel(), minlength=k) + s
@@ -317,9 +340,8 @@ def sequence_cross_entropy(logits, targets, *, ignore_index: int = IGNORE_INDEX,
     padding."""
     z = as_float(logits, "logits", min_ndim=2)
     reduction = check_reduction(reduction)
-    if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
-        raise TypeError(f"ignore_index must be an int (got {type(ignore_index).__name__})")
-    y = np.asarray(targets)
+    ignore_index = check_int(ignore_index, "ignore_index", low=-(2**63), high=2**63 - 1)
+    y = as_int_array(targets, "targets")
     if y.shape != z.shape[:-1]:
         raise ValueError(f"targets must have shape {z.shape[:-1]} to match logits {z.shape} (got {y.shape})")
     pad = y == ignore_index
@@ -381,9 +403,12 @@ def label_code_lengths(logits, labels, *, prior=None) -> dict:
 # ---------------------------------------------------------------- figures
 def plot_markov_rates(rates: dict, entropy_rate_bits: float, ax=None, *, title: str | None = None):
     """Bars of bits per symbol, measured by our coder, for each model; the entropy rate as a line."""
+    check_mapping(rates, "rates", nonempty=True)
+    vals = [check_scalar(v, f"rates[{k!r}]", low=0.0) for k, v in rates.items()]
+    entropy_rate_bits = check_scalar(entropy_rate_bits, "entropy_rate_bits", low=0.0)
+    title = check_optional_str(title, "title")
     ax = _axes(ax, (7, 3.6))
     names = list(rates)
-    vals = [float(rates[k]) for k in names]
     colors = [plots.COLORS["pred"]] * len(names)
     bars = ax.bar(names, vals, color=colors, alpha=0.85, label="coder's file, bits per symbol")
     ax.axhline(entropy_rate_bits, color=plots.COLORS["true"], lw=2, ls="--",
@@ -401,6 +426,14 @@ def plot_markov_rates(rates: dict, entropy_rate_bits: float, ax=None, *, title: 
 def plot_bits_per_character(rows: dict, ax=None, *, title: str | None = None):
     """Horizontal bars: bits per character on held-out text for each model / compressor.
     ``rows`` maps a name to (bits per character, kind) with kind "model" or "compressor"."""
+    check_mapping(rows, "rows", nonempty=True)
+    for k, v in rows.items():
+        if not isinstance(v, (tuple, list)) or len(v) != 2 or v[1] not in ("model", "compressor"):
+            raise ValueError(f"rows[{k!r}] must be (bits per character, 'model' or 'compressor') (got {v!r:.60})")
+        bits = _as_number(v[0])  # inf is allowed: a model that gave a character probability 0, drawn as ∞
+        if np.isnan(bits) or bits < 0:
+            raise ValueError(f"rows[{k!r}] must have bits per character >= 0 (got {bits})")
+    title = check_optional_str(title, "title")
     ax = _axes(ax, (8, 0.45 * len(rows) + 1.2))
     names = list(rows)
     vals = [float(rows[k][0]) for k in names]
@@ -429,6 +462,13 @@ def plot_bits_per_character(rows: dict, ax=None, *, title: str | None = None):
 def plot_label_code_lengths(report: dict, ax=None, *, title: str | None = None):
     """Bars, in bytes: the labels coded uniformly, by class frequency, and by the classifier (ideal
     N · CE / ln 2 beside the coder's file)."""
+    check_mapping(report, "report")
+    missing = [k for k in ("uniform_bits", "prior_bits", "ideal_bits", "coder_bits") if k not in report]
+    if missing:
+        raise ValueError(f"report must be label_code_lengths' dict (missing {', '.join(missing)})")
+    for k in ("uniform_bits", "prior_bits", "ideal_bits", "coder_bits"):
+        check_scalar(report[k], f"report[{k!r}]", low=0.0)
+    title = check_optional_str(title, "title")
     ax = _axes(ax, (7, 3.6))
     names = ["uniform\n(log2 K each)", "class\nfrequencies", "classifier:\nN·CE/ln 2", "classifier:\nour coder"]
     vals = [report["uniform_bits"], report["prior_bits"], report["ideal_bits"], report["coder_bits"]]
@@ -444,8 +484,15 @@ def plot_label_code_lengths(report: dict, ax=None, *, title: str | None = None):
     return ax
 
 
+def _as_number(v) -> float:
+    """``v`` as a float for a finiteness test (inf bits per character is drawn as ∞); TypeError if no number."""
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+        raise TypeError(f"rows must map names to (bits per character, kind) (got a {type(v).__name__} of bits)")
+    return float(v)
+
+
 def _axes(ax, figsize):
-    if ax is not None:
+    if check_axes(ax, "ax") is not None:
         return ax
     import matplotlib.pyplot as plt
 

@@ -19,7 +19,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from . import arithmetic_coding, plots
-from ._validate import as_float, check_int, check_scalar
+from ._validate import as_float, check_int, check_scalar, check_seed, check_str_sequence
 from .widgets import Explorer
 
 __all__ = [
@@ -51,6 +51,8 @@ class _ViewBase:
     """The explorer-view contract of :mod:`course_utils.widgets`: ``draw`` once, ``update`` moves artists."""
 
     figsize = (9.0, 3.6)
+    #: Device pixels per CSS pixel of the live image (see :class:`course_utils.widgets.Explorer`).
+    pixel_ratio = 1
 
     def __init__(self, fig: Figure, values: dict, *, live: bool = False):
         self.fig, self.live = fig, live
@@ -66,7 +68,7 @@ def surprise_values(q: float, repeats: int = SURPRISE_REPEATS) -> dict:
     """The cost of a symbol the model gave probability ``q``: ideal -log2 q bits, and our coder's bits per
     symbol, measured by coding ``repeats`` such symbols (each with the distribution (1 - q, q))."""
     q = check_scalar(q, "q", low=0.0, high=1.0, low_open=True, high_open=True)
-    repeats = check_int(repeats, "repeats")
+    repeats = check_int(repeats, "repeats", high=10**6)
     # the symbol sits at the top of the interval, so that no run of zero bytes comes for free at the end
     data = arithmetic_coding.encode(np.ones(repeats, dtype=np.int64), [1.0 - q, q])
     return {"q": q, "ideal_bits": float(-np.log2(q)), "coder_bits": 8 * len(data) / repeats,
@@ -154,8 +156,8 @@ def temperature_values(logits_fn: Callable[[str], np.ndarray], alphabet: str, pr
     if not isinstance(prompt, str) or not prompt:
         raise ValueError("prompt must be a non-empty str")
     t = check_scalar(temperature, "temperature", low=0.0, low_open=True)
-    n = check_int(sample_length, "sample_length", low=0)
-    rng = np.random.default_rng(check_int(seed, "seed", low=0))
+    n = check_int(sample_length, "sample_length", low=0, high=10_000)
+    rng = np.random.default_rng(check_seed(seed))
 
     def dist(text: str) -> np.ndarray:
         z = as_float(logits_fn(text), "logits_fn(prompt)", min_ndim=1)
@@ -231,9 +233,9 @@ def temperature_explorer(logits_fn: Callable[[str], np.ndarray], alphabet: str, 
 
     Controls ``temperature`` (a log slider) and ``prompt``; values ``probs``, ``entropy_bits``, ``top_chars``,
     ``top_probs``, ``sample``."""
-    if isinstance(prompts, str) or not prompts:
-        raise TypeError("prompts must be a non-empty list of strings")
-    prompts = list(prompts)
+    if not isinstance(prompts, (list, tuple)):
+        raise TypeError(f"prompts must be a non-empty list of str (got {type(prompts).__name__})")
+    prompts = check_str_sequence(prompts, "prompts")
     temperature_values(logits_fn, alphabet, prompts[0], temperature, sample_length=0)
     controls = {
         "temperature": widgets.FloatLogSlider(value=temperature, base=10, min=-1, max=1, step=0.02,

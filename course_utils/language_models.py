@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._validate import as_class_indices, check_int, check_scalar
+from ._validate import as_class_indices, check_axes, check_int, check_scalar, check_seed
 
 __all__ = [
     "CharMLP",
@@ -98,13 +98,13 @@ def plot_lm_history(history: LMHistory, ax=None, *, num_symbols: int | None = No
 
     if not isinstance(history, LMHistory):
         raise TypeError(f"history must be an LMHistory (got {type(history).__name__})")
-    if ax is None:
+    if check_axes(ax, "ax") is None:
         import matplotlib.pyplot as plt
 
         _, ax = plt.subplots(figsize=(7, 3.4), layout="constrained")
     ax.plot(history.step, history.loss_nats, "o-", ms=3, color=plots.COLORS["loss"], label="training loss")
     if num_symbols is not None:
-        k = check_int(num_symbols, "num_symbols", low=2)
+        k = check_int(num_symbols, "num_symbols", low=2, high=10**6)
         ax.axhline(np.log(k), color=plots.COLORS["neutral"], ls="--", label=f"uniform guess: ln {k} nats")
     ax.set_xlabel("training step")
     ax.set_ylabel("loss (nats per character)")
@@ -122,14 +122,15 @@ def train_char_lm(model: CharMLP, symbols, *, steps: int = 2000, batch_size: int
     if not isinstance(model, CharMLP):
         raise TypeError(f"model must be a CharMLP (got {type(model).__name__})")
     x = _symbols(symbols, "symbols", model.num_symbols)
-    steps, batch_size = check_int(steps, "steps"), check_int(batch_size, "batch_size")
+    steps = check_int(steps, "steps", high=10**7)
+    batch_size = check_int(batch_size, "batch_size", high=10**6)
     lr = check_scalar(lr, "lr", low=0.0, low_open=True)
-    log_every = check_int(log_every, "log_every")
+    log_every = check_int(log_every, "log_every", high=steps)
     if max_seconds is not None:
         max_seconds = check_scalar(max_seconds, "max_seconds", low=0.0, low_open=True)
     if x.numel() == 0:
         raise ValueError("symbols must not be empty")
-    gen = torch.Generator().manual_seed(check_int(seed, "seed", low=0))
+    gen = torch.Generator().manual_seed(check_seed(seed))
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     windows = model.windows(x)
     history, start, running = LMHistory(), time.perf_counter(), []
@@ -168,7 +169,7 @@ def next_char_probs(model: CharMLP, symbols, *, history=None, chunk: int = 16384
     x = _symbols(symbols, "symbols", model.num_symbols)
     h_sym = torch.zeros(0, dtype=torch.int64) if history is None else _symbols(history, "history",
                                                                                 model.num_symbols)
-    chunk = check_int(chunk, "chunk")
+    chunk = check_int(chunk, "chunk", high=10**7)
     model.eval()
     w = model.windows(x, h_sym if h_sym.numel() else None)
     z = torch.cat([model(w[i:i + chunk]) for i in range(0, w.shape[0], chunk)]) if x.numel() else \
@@ -199,9 +200,9 @@ def sample_text(model: CharMLP, prompt, n: int, *, temperature: float = 1.0, see
     x = _symbols(prompt, "prompt", model.num_symbols)
     if x.numel() == 0:
         raise ValueError("prompt must hold at least one symbol")
-    n = check_int(n, "n", low=0)
+    n = check_int(n, "n", low=0, high=10**6)
     t = check_scalar(temperature, "temperature", low=0.0, low_open=True)
-    gen = torch.Generator().manual_seed(check_int(seed, "seed", low=0))
+    gen = torch.Generator().manual_seed(check_seed(seed))
     window = model.windows(x.new_zeros(1), x)  # (1, context): the prompt's last symbols
     out = []
     for _ in range(n):

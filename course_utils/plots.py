@@ -108,9 +108,14 @@ def use_style(*, projector: bool = False) -> None:
 def scaled(figsize, *, projector: bool | None = None) -> tuple[float, float]:
     """A figure size (inches) for the mode: as given in normal mode, times PROJECTOR_FIGURE_SCALE in projector
     mode (by default the current style's mode, read from its font size)."""
-    w, h = figsize
-    if projector is None:
+    size = as_float(figsize, "figsize")
+    if size.shape != (2,) or size.min() <= 0:
+        raise ValueError(f"figsize must be (width, height) in inches, both > 0 (got {figsize!r:.60})")
+    if projector is not None:
+        projector = check_flag(projector, "projector")
+    else:
         projector = mpl.rcParams["font.size"] > BASE_FONT_SIZE * 1.01
+    w, h = size
     k = PROJECTOR_FIGURE_SCALE if projector else 1.0
     return (float(w) * k, float(h) * k)
 

@@ -48,7 +48,8 @@ FUZZ_LEGACY_WING = os.environ.get("COURSE_FUZZ_LEGACY_WING") == "1"
 CALL_LIMIT_S = 5
 #: Slow builders (explorers render a figure to PNG): only the substitutions that should be refused at the door
 #: are tried; the "maybe valid" ones (torch for NumPy, a wrong shape, ...) would each build a whole explorer.
-SLOW = ("explorer", "figure", "train", "race", "experiment", "gap", "fit_soft_target")
+SLOW = ("explorer", "figure", "train", "race", "experiment", "gap", "fit_soft_target", "budgeted_fit",
+        "calibration_run")
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -146,7 +147,8 @@ def _bins():
 def _history():
     return types.SimpleNamespace(epoch=[1, 2], train_loss=[2.0, 1.5], test_loss=[2.1, 1.7],
                                  step_loss=[2.2, 1.9, 1.6, 1.4], train_accuracy=[0.3, 0.5],
-                                 test_accuracy=[0.28, 0.45], recipe="fuzz")
+                                 test_accuracy=[0.28, 0.45], recipe="fuzz", lr=[0.1, 0.05],
+                                 seconds=[1.0, 2.0])
 
 
 def _axes():
@@ -182,6 +184,33 @@ def _case():
 
 
 X41 = np.linspace(-4, 4, 41)
+MARKOV = [[0.9, 0.1], [0.2, 0.8]]              # a 2-state Markov chain's transition matrix
+
+
+def _ac():
+    from course_utils import arithmetic_coding
+    return arithmetic_coding
+
+
+def _compression():
+    from course_utils import compression
+    return compression
+
+
+def _lm_logits(text):
+    """A stand-in language model over the alphabet "abc": logits from the prompt's length."""
+    return np.array([0.5, -0.2, 0.1 * len(text)])
+
+
+def _char_lm():
+    from course_utils import language_models
+    _torch().manual_seed(0)
+    return language_models.CharMLP(3, context=2, embed=2, hidden=4, layers=1)
+
+
+def _lm_history():
+    from course_utils import language_models
+    return language_models.LMHistory(step=[1, 2], loss_nats=[1.1, 0.9], seconds=[0.1, 0.2])
 
 
 def _p41():
@@ -297,6 +326,44 @@ VALID: dict[str, dict] = {
     "checks.show_code": {"fn": course_utils.seed_everything},
     "checks.show_solution": {"name": "binary_entropy"},
     "claims.claim": {"statement": "two is more than one", "condition": True},
+    "checks.cases_for": {"name": "binary_entropy"},
+    "checks.grade": {"name": "binary_entropy", "fn": _stub},
+    "plots.scaled": {"figsize": (6.4, 4.0)},
+    # notebook 09: arithmetic coding, compression, character language models, their explorers
+    "arithmetic_coding.quantise": {"probs": P2},
+    "arithmetic_coding.encode": {"symbols": [0, 1, 1], "model": P2},
+    "arithmetic_coding.decode": {"data": lazy(lambda: _ac().encode([0, 1, 1], P2)), "model": P2, "n": 3},
+    "arithmetic_coding.ideal_bits": {"symbols": [0, 1, 1], "model": P2},
+    "arithmetic_coding.quantised_bits": {"symbols": [0, 1, 1], "model": P2},
+    "compression.stationary_distribution": {"P": MARKOV},
+    "compression.entropy_rate": {"P": MARKOV},
+    "compression.sample_markov": {"P": MARKOV, "n": 5},
+    "compression.uniform_model": {"n": 3, "num_symbols": 4},
+    "compression.markov_model_predictions": {"P": MARKOV, "symbols": [0, 1, 1]},
+    "compression.surprise_bits": {"q": P2},
+    "compression.bits_per_symbol": {"q": P2, "symbols": [0, 1, 1]},
+    "compression.code_report": {"q": P2, "symbols": [0, 1, 1]},
+    "compression.baseline_compressors": {"data": "abcabc"},
+    "compression.encode_text": {"text": "abc"},
+    "compression.decode_text": {"symbols": [0, 1, 2]},
+    "compression.load_corpus": {"max_train": 200, "max_test": 100},
+    "compression.class_frequency_model": {"labels": Y2, "num_classes": 3},
+    "compression.sequence_cross_entropy": {"logits": Z2, "targets": Y2},
+    "compression.label_code_lengths": {"logits": Z2, "labels": Y2},
+    "compression.plot_markov_rates": {"rates": {"order 0": 1.0, "order 1": 0.8}, "entropy_rate_bits": 0.7},
+    "compression.plot_bits_per_character": {"rows": {"unigram": (4.5, "model"), "gzip -9": (3.0, "compressor")}},
+    "compression.plot_label_code_lengths": {"report": lazy(lambda: _compression().label_code_lengths(Z2, Y2))},
+    "compression_explorers.surprise_values": {"q": 0.1, "repeats": 50},
+    "compression_explorers.temperature_values": {"logits_fn": _lm_logits, "alphabet": "abc", "prompt": "ab",
+                                                 "sample_length": 5},
+    "compression_explorers.temperature_explorer": {"logits_fn": _lm_logits, "alphabet": "abc", "prompts": ["ab"]},
+    "compression_explorers.temperature_figure": {"logits_fn": _lm_logits, "alphabet": "abc", "prompt": "ab"},
+    "language_models.next_char_probs": {"model": lazy(_char_lm), "symbols": [0, 1, 2]},
+    "language_models.next_distribution": {"model": lazy(_char_lm), "prompt": [0, 1]},
+    "language_models.sample_text": {"model": lazy(_char_lm), "prompt": [0, 1], "n": 3},
+    "language_models.train_char_lm": {"model": lazy(_char_lm), "symbols": [0, 1, 2, 1, 0, 2], "steps": 2,
+                                      "batch_size": 2, "log_every": 1},
+    "language_models.plot_lm_history": {"history": lazy(_lm_history)},
 }
 
 class Skip:
@@ -315,7 +382,7 @@ def _fixture_root():
 def _fixture_data():
     from importlib import import_module
     data = import_module(_wing("data"))
-    return data.load_cifar10(_fixture_root(), download=False, progress=False)
+    return data.load_cifar10(_fixture_root(), download=False, verify=False, progress=False)
 
 
 def _wing(module: str) -> str:
@@ -330,6 +397,37 @@ def _evaluation():
     return train.evaluate(_tiny_model(), BY_NAME["images"](), BY_NAME["labels"](), batch_size=4)
 
 
+def _tiny_recipe():
+    """The quick recipe shrunk to one epoch of batches of 10, no whitening (the tiny model has no stem)."""
+    from importlib import import_module
+    train = import_module(_wing("train"))
+    return dataclasses.replace(train.RECIPES["quick"], name="fuzz", epochs=1, batch_size=10, whiten=False,
+                               tta=False, precision="fp32")
+
+
+def _train_history():
+    from importlib import import_module
+    train = import_module(_wing("train"))
+    return train.History(recipe="fuzz", **{k: v for k, v in vars(_history()).items() if k != "recipe"})
+
+
+def _sgd():
+    return _torch().optim.SGD(_tiny_model().parameters(), lr=0.1)
+
+
+def _make_history(**kwargs):
+    return kwargs
+
+
+def _saved_checkpoint():
+    from importlib import import_module
+    checkpoint = import_module(_wing("checkpoint"))
+    model = _tiny_model()
+    opt = _torch().optim.SGD(model.parameters(), lr=0.1)
+    return checkpoint.save_checkpoint(_tmp_path("checkpoints") / "run.pt",
+                                      {"model": model.state_dict(), "optimizer": opt.state_dict(), "history": {}})
+
+
 def _a_file():
     path = _tmp_path("file")
     path.write_bytes(b"course")
@@ -342,7 +440,7 @@ WING_VALID: dict[str, dict | Skip] = {
     "file_digest": {"path": lazy(_a_file)},
     "download_archive": Skip("downloads from the network"),
     "extract_archive": Skip("needs the real CIFAR-10 archive"),
-    "load_cifar10": {"root": lazy(_fixture_root), "download": False, "progress": False},
+    "load_cifar10": {"root": lazy(_fixture_root), "download": False, "verify": False, "progress": False},
     "make_fixture": {"root": lazy(lambda: _tmp_path("fixture")), "n_train": 20, "n_test": 10},
     "fixture_checksums": {"root": lazy(_fixture_root)},
     "load_course_data": {"fast": True, "root": lazy(_fixture_root), "progress": False},
@@ -364,6 +462,32 @@ WING_VALID: dict[str, dict | Skip] = {
     "plot_images": {"x": lazy(lambda: BY_NAME["images"]())},
     "plot_confusion": {"confusion": lazy(lambda: np.eye(10, dtype=np.int64)), "classes": tuple("abcdefghij")},
     "plot_test_losses": {"ev": lazy(_evaluation)},
+    "set_aside": {"path": lazy(_a_file), "why": "fuzz"},
+    "save_checkpoint": {"path": lazy(lambda: _tmp_path("checkpoints") / "run.pt"),
+                        "state": lazy(lambda: {"model": _tiny_model().state_dict()})},
+    "load_checkpoint": {"path": lazy(_saved_checkpoint), "model": lazy(lambda: _tiny_model()), "optimizer": lazy(_sgd),
+                        "device": "cpu", "make_history": _make_history},
+    "autocast": {"device": lazy(lambda: _torch().device("cpu")), "precision": "fp32"},
+    "grad_scaler": {"device": lazy(lambda: _torch().device("cpu")), "precision": "fp32"},
+    "precision_reason": {"precision": "auto", "device": "cpu"},
+    "get_recipe": {"recipe": "quick"},
+    "lr_at": {"recipe": lazy(_tiny_recipe), "progress": 0.5},
+    "make_optimizer": {"model": lazy(lambda: _tiny_model()), "recipe": lazy(_tiny_recipe)},
+    "set_lr": {"optimizer": lazy(_sgd), "lr": 0.1},
+    "epoch_line": {"history": lazy(_train_history), "epochs": 2, "measured": True},
+    "plan_epochs": {"budget_s": 60.0, "n_train": 100, "images_per_second": 50.0},
+    "measure_throughput": {"model": lazy(lambda: _tiny_model()), "data": lazy(_fixture_data),
+                           "recipe": lazy(_tiny_recipe),
+                           "device": lazy(lambda: _torch().device("cpu")), "precision": "fp32", "steps": 1},
+    "budgeted_fit": {"model": lazy(lambda: _tiny_model()), "data": lazy(_fixture_data),
+                     "recipe": lazy(_tiny_recipe),
+                     "budget_s": 1.0, "device": "cpu", "precision": "fp32", "warmup_steps": 1, "log": None},
+    "split_validation": {"data": lazy(_fixture_data), "n_val": 5},
+    "study_settings": {"data": lazy(_fixture_data), "fast": True},
+    "calibration_run": {"data": lazy(_fixture_data), "recipe": lazy(_tiny_recipe), "n_val": 5, "n_bins": 5,
+                        "n_train_losses": 5, "precision": "fp32"},
+    "runs_table": {"runs": [{"name": "fuzz", "T": 1.2, "accuracy": 0.5, "ece": 0.1, "ece_T": 0.05, "nll": 1.0,
+                             "nll_T": 0.9, "brier": 0.5, "brier_T": 0.4}]},
 }
 
 #: Per parameter name: a valid value where the function's VALID entry doesn't give one.
@@ -553,7 +677,9 @@ FAILURES: list[str] = []
 #: Demos whose whole point is the NaN a naive formula gives (asked for), and reliability bins, whose empty
 #: bins hold NaN by design ("no data"; plots skip them).
 NAN_OK = {"numerics.bce_numerics", "numerics.naive_softmax", "numerics.softmax_overflow_demo",
-          "calibration.reliability_bins", "calibration.calibration_metrics_and_bins"}
+          "calibration.reliability_bins", "calibration.calibration_metrics_and_bins",
+          # a History's test loss and accuracy are NaN for epochs where the test set was not measured
+          "cifar.budget.budgeted_fit"}
 #: Functions whose results may legitimately hold inf (surprisal of an impossible event, ...). NaN never.
 INF_OK = {"info.surprisal", "info.cross_entropy", "info.kl_divergence", "source_coding.shannon_code_lengths",
           "numerics.bce_numerics", "numerics.naive_softmax", "numerics.softmax_overflow_demo", "plots.fit_limit",
@@ -564,6 +690,16 @@ ACCEPTED = {
     ("checks.register", "name", "str"), ("checks.run_cases", "name", "str"),
     ("plots.fmt_number", "x", "nan"), ("plots.fmt_number", "x", "inf"), ("plots.fmt_number", "x", "-inf"),
     ("plots.fmt_number", "x", "huge int"), ("kl_fitting.plot_gaussian_fits", "fits", "empty"),
+    # no titles (the default is ()) and no title colours: the images alone
+    ("cifar.figures.plot_images", "titles", "empty"), ("cifar.figures.plot_images", "title_colors", "empty"),
+    # the default ignore_index is -100: a negative index is the usual padding marker
+    ("compression.sequence_cross_entropy", "ignore_index", "negative"),
+    # no labels with add-one smoothing: the uniform model, on purpose (smoothing=0 with no labels is refused)
+    ("compression.class_frequency_model", "labels", "empty"),
+    # an empty history is no history (text[:0] when a text is scored from its start), as None is
+    ("language_models.next_char_probs", "history", "empty"),
+    # a negative shift moves images up and left (the docstring's second direction)
+    ("cifar.train.shift_batch", "shift", "negative"),
 }
 #: Functions that take any object for some parameter on purpose.
 ANY_OBJECT = {("checks.show_code", "fn")}
@@ -703,6 +839,7 @@ def sandbox(tmp_path, monkeypatch):
         d = tmp_path / var.lower()
         d.mkdir()
         monkeypatch.setenv(var, str(d))
+    monkeypatch.setenv("COURSE_FAST", "1")  # fast mode: a default (fast=None) never starts a download
     work = tmp_path / "cwd"
     work.mkdir()
     monkeypatch.chdir(work)
@@ -724,7 +861,7 @@ def sandbox(tmp_path, monkeypatch):
 FUNCTIONS = public_functions()
 
 
-def test_every_public_function_has_a_valid_call():
+def test_every_public_function_has_a_valid_call(sandbox):
     """Coverage is automatic: a new public function without a valid call here fails, saying what to add."""
     missing = []
     for key, fn in FUNCTIONS.items():

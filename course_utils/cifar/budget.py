@@ -17,15 +17,17 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._validate import check_int, check_scalar
+from .._validate import check_instance, check_int, check_scalar
 from . import optim, train
-from .data import augment_batch, normalize_batch
+from .data import CIFAR10, augment_batch, normalize_batch
 from .devices import autocast, resolve_device, resolve_precision
 
 __all__ = ["BUDGETS", "Plan", "plan_epochs", "measure_throughput", "budgeted_fit"]
 
 #: Seconds of training plus the final evaluation, per recipe: "the best run in 3 (10) minutes".
 BUDGETS: dict[str, float] = {"quick": 180.0, "standard": 600.0}
+#: The longest budget accepted: a week (a longer one is a typo, and its epoch count would overflow).
+MAX_BUDGET_S = 7 * 24 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -59,12 +61,12 @@ def plan_epochs(budget_s: float, *, n_train: int, images_per_second: float, eval
     """The number of whole epochs of ``n_train`` images that fit in what the budget leaves after the warm-up
     and the final evaluation, at ``images_per_second``: at least 1, at most ``max_epochs``."""
     budget_s = check_scalar(budget_s, "budget_s", low=0.0, low_open=True)
-    n_train = check_int(n_train, "n_train")
+    n_train = check_int(n_train, "n_train", high=10**9)
     ips = check_scalar(images_per_second, "images_per_second", low=0.0, low_open=True)
     spare = budget_s - check_scalar(eval_seconds, "eval_seconds", low=0.0) \
         - check_scalar(warmup_seconds, "warmup_seconds", low=0.0)
     epochs = max(1, math.floor(spare * ips / n_train)) if spare > 0 else 1
-    return epochs if max_epochs is None else min(epochs, check_int(max_epochs, "max_epochs"))
+    return epochs if max_epochs is None else min(epochs, check_int(max_epochs, "max_epochs", high=train.MAX_EPOCHS))
 
 
 def _one_step(model: nn.Module, opt, xb: torch.Tensor, yb: torch.Tensor, recipe, device, precision) -> None:
@@ -78,7 +80,15 @@ def _one_step(model: nn.Module, opt, xb: torch.Tensor, yb: torch.Tensor, recipe,
 def measure_throughput(model: nn.Module, data, recipe, *, device, precision: str, steps: int = 3) -> float:
     """Training images per second of ``recipe``'s batches on ``device``, timed over ``steps`` steps on a copy
     of ``model`` after one untimed warm-up step (``model`` itself is not changed)."""
-    steps = check_int(steps, "steps")
+    check_instance(model, nn.Module, "model", "torch.nn.Module")
+    check_instance(data, CIFAR10, "data", "CIFAR10 tuple")
+    recipe = train.get_recipe(recipe)
+    device = check_instance(device, torch.device, "device", "torch.device (see devices.resolve_device)")
+    if not isinstance(precision, str) or precision == "auto":
+        raise ValueError(f"precision must be 'bf16', 'fp16' or 'fp32' (got {precision!r:.40}); "
+                         "see devices.resolve_precision")
+    precision = resolve_precision(precision, device)
+    steps = check_int(steps, "steps", high=1000)
     twin = copy.deepcopy(model).to(device).to(memory_format=torch.channels_last).train()
     opt = optim.make_optimizer(twin, recipe)
     optim.set_lr(opt, 0.0)  # time the arithmetic, change nothing that matters
@@ -111,11 +121,13 @@ def budgeted_fit(model: nn.Module, data, *, recipe="quick", budget_s: float | No
     budget_s = BUDGETS.get(rec.name) if budget_s is None else budget_s
     if budget_s is None:
         raise ValueError(f"recipe {rec.name!r} has no time budget: pass budget_s")
-    budget_s = check_scalar(budget_s, "budget_s", low=0.0, low_open=True)
+    budget_s = check_scalar(budget_s, "budget_s", low=0.0, low_open=True, high=MAX_BUDGET_S)
+    warmup_steps = check_int(warmup_steps, "warmup_steps", high=1000)
+    if log is not None and not callable(log):
+        raise TypeError(f"log must be a function such as print, or None (got {type(log).__name__})")
     dev = resolve_device(device)
     prec = resolve_precision(rec.precision if precision is None else precision, dev)
-    ips = measure_throughput(model, data, rec, device=dev, precision=prec, steps=check_int(warmup_steps,
-                                                                                              "warmup_steps"))
+    ips = measure_throughput(model, data, rec, device=dev, precision=prec, steps=warmup_steps)
     warmup = train.clock() - t0
     eval_s = _eval_seconds(rec, len(data.x_test), ips)
     epochs = plan_epochs(budget_s, n_train=len(data.x_train), images_per_second=ips, eval_seconds=eval_s,

@@ -8,6 +8,7 @@ Checkpoints live under ``settings.checkpoint_root()``, with notebook 07's.
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from typing import NamedTuple
 
@@ -15,7 +16,7 @@ import numpy as np
 import torch
 
 from .. import settings
-from .._validate import check_flag, check_int, check_scalar
+from .._validate import check_flag, check_int, check_scalar, check_seed
 from ..calibration import apply_temperature, calibration_metrics, fit_temperature, negative_log_likelihood
 from . import models, train
 from .data import CIFAR10, flip_labels, subset
@@ -40,7 +41,7 @@ def split_validation(data, n_val: int = VAL_SIZE, *, seed: int = 0):
     n_val = check_int(n_val, "n_val")
     if n_val >= n:
         raise ValueError(f"n_val must be between 1 and {n - 1}, the training set's size minus one (got {n_val})")
-    order = torch.randperm(n, generator=torch.Generator().manual_seed(check_int(seed, "seed", low=0)))
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(check_seed(seed)))
     val, rest = order[:n_val].sort().values, order[n_val:].sort().values
     train = data._replace(x_train=data.x_train[rest], y_train=data.y_train[rest])
     return train, data.x_train[val], data.y_train[val]
@@ -100,7 +101,8 @@ def _train_losses(logits_of, train_data: CIFAR10, flipped: np.ndarray, n: int, s
 
 
 def calibration_run(data, *, recipe="quick", label_smoothing: float | None = None, noise: float = 0.0,
-                    n_val: int = VAL_SIZE, epochs: int | None = None, checkpoint_dir=None, seed: int = 0,
+                    n_val: int = VAL_SIZE, epochs: int | None = None,
+                    checkpoint_dir: str | os.PathLike | None = None, seed: int = 0,
                     n_bins: int = 15, n_train_losses: int = 5000, progress: bool = False, log=None,
                     name: str | None = None, precision: str | None = None) -> CalibrationRun:
     """Train one variant (or reuse its checkpoint) and measure its calibration.
@@ -114,7 +116,7 @@ def calibration_run(data, *, recipe="quick", label_smoothing: float | None = Non
     _check_cifar(data)
     n_bins = check_int(n_bins, "n_bins")
     noise = check_scalar(noise, "noise", low=0.0, high=1.0, high_open=True)
-    n_train_losses = check_int(n_train_losses, "n_train_losses", low=0)
+    n_train_losses = check_int(n_train_losses, "n_train_losses", low=0, high=10**7)
     if name is not None and not isinstance(name, str):
         raise TypeError(f"name must be a str or None (got {type(name).__name__})")
     rec = train.get_recipe(recipe)
@@ -169,6 +171,10 @@ def runs_table(runs, *, markdown: bool = False) -> str:
     """A text (or Markdown) table of :class:`CalibrationRun` rows: T, accuracy, and ECE, NLL (nats) and
     Brier at T = 1 and at the fitted T."""
     markdown = check_flag(markdown, "markdown")
+    if not isinstance(runs, (list, tuple)) or not all(isinstance(r, (CalibrationRun, dict)) for r in runs):
+        raise TypeError(f"runs must be a list of CalibrationRun (or dicts of their row()) (got {type(runs).__name__})")
+    if not runs:
+        raise ValueError("runs must hold at least one run")
     rows = [r.row() if isinstance(r, CalibrationRun) else dict(r) for r in runs]
     cols = [("run", "name", "{}"), ("T", "T", "{:.3f}"), ("accuracy", "accuracy", "{:.4f}"),
             ("ECE", "ece", "{:.4f}"), ("ECE at T", "ece_T", "{:.4f}"), ("NLL", "nll", "{:.4f}"),

@@ -20,6 +20,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .._validate import check_callable, check_existing_file, check_instance, check_path, check_str
+from .devices import resolve_device
+
 __all__ = ["CheckpointWarning", "save_checkpoint", "load_checkpoint", "set_aside"]
 
 
@@ -37,9 +40,10 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def save_checkpoint(path, state: dict) -> Path:
+def save_checkpoint(path: str | os.PathLike, state: dict) -> Path:
     """Write ``state`` (tensors, numbers, strings, lists, dicts) to ``path`` atomically; return ``path``."""
-    path = Path(path)
+    path = check_path(path, "path")
+    check_instance(state, dict, "state")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -56,8 +60,10 @@ def save_checkpoint(path, state: dict) -> Path:
     return path
 
 
-def set_aside(path: Path, why: str) -> Path:
+def set_aside(path: str | os.PathLike, why: str) -> Path:
     """Rename a bad checkpoint to ``<name>.corrupt`` (``.corrupt.1``, ... if taken), warn, return the new path."""
+    path = check_existing_file(path, "path")
+    why = check_str(why, "why")
     target = path.with_name(path.name + ".corrupt")
     k = 0
     while target.exists():
@@ -92,11 +98,18 @@ def _why(err: Exception) -> str:
     return f"{type(err).__name__}: {first}"[:300]
 
 
-def load_checkpoint(path, model: nn.Module, optimizer: torch.optim.Optimizer, *, device, make_history):
+def load_checkpoint(path: str | os.PathLike, model: nn.Module, optimizer: torch.optim.Optimizer, *, device,
+                    make_history):
     """Load a checkpoint written by ``save_checkpoint({"model", "optimizer", "history"})`` into ``model`` and
     ``optimizer`` and return ``make_history(**state["history"])``. A file that cannot be used is set aside
     (``set_aside``) and None is returned, with ``model`` and ``optimizer`` untouched."""
-    path = Path(path)
+    path = check_existing_file(path, "path")
+    check_instance(model, nn.Module, "model", "torch.nn.Module")
+    check_instance(optimizer, torch.optim.Optimizer, "optimizer", "torch.optim.Optimizer")
+    if device is None:
+        raise TypeError("device must be a str or a torch.device (got NoneType)")
+    device = resolve_device(device)
+    check_callable(make_history, "make_history")
     try:
         with warnings.catch_warnings():  # torch's own notes about odd files: the warning below says it all
             warnings.simplefilter("ignore")

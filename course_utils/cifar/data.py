@@ -28,12 +28,15 @@ import torch
 
 from .. import settings
 from .._validate import (
+    MissingFileError,
     as_class_indices,
+    check_existing_file,
     check_flag,
     check_int,
     check_optional_int,
     check_path,
     check_scalar,
+    check_seed,
 )
 
 __all__ = [
@@ -98,7 +101,7 @@ def _as_root(root, name: str = "root") -> Path:
     return settings.data_root() if root is None else check_path(root, name)
 
 
-def ways_forward(root) -> str:
+def ways_forward(root: str | os.PathLike | None = None) -> str:
     """What a learner without the data can do, in order, each as a line to paste: the fast stand-in, a
     folder with the files, the variable that points at one."""
     root = _as_root(root)
@@ -119,10 +122,10 @@ def ways_forward(root) -> str:
 
 
 # ------------------------------------------------------------------------------------------- checksums
-def file_digest(path, algorithm: str = "sha1") -> str:
+def file_digest(path: str | os.PathLike, algorithm: str = "sha1") -> str:
     """Hex digest of a file (``"sha1"`` or ``"md5"``), read in 1 MiB chunks."""
-    path = check_path(path, "path")
-    if algorithm not in ("sha1", "md5"):
+    path = check_existing_file(path, "path")
+    if not isinstance(algorithm, str) or algorithm not in ("sha1", "md5"):
         raise ValueError(f"algorithm must be 'sha1' or 'md5' (got {algorithm!r})")
     h = hashlib.new(algorithm)
     with open(path, "rb") as f:
@@ -252,8 +255,8 @@ def _read_bin(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return raw[:, 1:].reshape(-1, 3, 32, 32), labels
 
 
-def load_cifar10(root=None, *, download: bool = True, verify: bool = True, progress: bool = True,
-                 checksums: Mapping[str, str] | None = None) -> CIFAR10:
+def load_cifar10(root: str | os.PathLike | None = None, *, download: bool = True, verify: bool = True,
+                 progress: bool = True, checksums: Mapping[str, str] | None = None) -> CIFAR10:
     """Load CIFAR-10 (official binary version) as uint8 image tensors and int64 labels.
 
     ``root``: the folder holding ``cifar-10-batches-bin/`` (default: ``$CIFAR10_ROOT``, else a per-user
@@ -284,9 +287,10 @@ def load_cifar10(root=None, *, download: bool = True, verify: bool = True, progr
     if bad:
         lines = "\n".join(f"  {folder / name}.bin {why}" for name, why in bad.items())
         if all(why == "is missing" for why in bad.values()):
-            raise FileNotFoundError(f"CIFAR-10 files are missing:\n{lines}\n{ways_forward(root)}")
+            raise MissingFileError(f"CIFAR-10 files are missing under root:\n{lines}\n{ways_forward(root)}")
         raise ValueError(
-            f"CIFAR-10 files failed their check and will not be used:\n{lines}\n"
+            f"CIFAR-10 files failed their check and will not be used"
+            f"{' (verify=True checks the official SHA1s)' if verify else ''}:\n{lines}\n"
             + ("Delete them and call load_cifar10(download=True) to fetch fresh copies, or replace them. "
                if not download else "A fresh download did not fix it. ")
             + ways_forward(root)
@@ -323,7 +327,7 @@ def _fixture_images(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
-def make_fixture(root, *, n_train: int = 500, n_test: int = 200, seed: int = 0) -> Path:
+def make_fixture(root: str | os.PathLike, *, n_train: int = 500, n_test: int = 200, seed: int = 0) -> Path:
     """Write a tiny CIFAR-10 in the official binary format under ``root`` and return ``root``.
 
     ``root`` is required (a fixture never goes to the default data folder), and real CIFAR-10 files found
@@ -334,11 +338,11 @@ def make_fixture(root, *, n_train: int = 500, n_test: int = 200, seed: int = 0) 
         raise TypeError("root must be a path (str or os.PathLike): make_fixture writes only where it is told, "
                         "never into the default CIFAR-10 folder")
     root = check_path(root, "root")
-    n_train = check_int(n_train, "n_train", low=5)
+    n_train = check_int(n_train, "n_train", low=5, high=50_000)
     if n_train % 5:
         raise ValueError(f"n_train must be a multiple of 5 (got {n_train})")
-    n_test = check_int(n_test, "n_test")
-    seed = check_int(seed, "seed", low=0)
+    n_test = check_int(n_test, "n_test", high=10_000)
+    seed = check_seed(seed)
     folder = root / FOLDER
     _refuse_real_files(folder)
     rng = np.random.default_rng(seed)
@@ -362,9 +366,13 @@ def _refuse_real_files(folder: Path) -> None:
                              "give it another folder")
 
 
-def fixture_checksums(root) -> dict[str, str]:
+def fixture_checksums(root: str | os.PathLike) -> dict[str, str]:
     """SHA1 of each ``.bin`` file under ``root`` (e.g. a fixture), for ``load_cifar10(checksums=...)``."""
     folder = check_path(root, "root") / FOLDER
+    missing = [f"{name}.bin" for name in SHA1 if not (folder / f"{name}.bin").is_file()]
+    if missing:
+        raise MissingFileError(f"root must hold {FOLDER}/ with the CIFAR-10 files (missing in {folder}: "
+                               f"{', '.join(missing)})")
     return {name: file_digest(folder / f"{name}.bin") for name in SHA1}
 
 
@@ -373,7 +381,8 @@ def _fixture_root() -> Path:
     return Path(tempfile.gettempdir()) / f"course_utils-cifar10-fixture-{user}"
 
 
-def load_course_data(fast: bool | None = None, *, root=None, progress: bool = True) -> tuple[CIFAR10, bool]:
+def load_course_data(fast: bool | None = None, *, root: str | os.PathLike | None = None,
+                     progress: bool = True) -> tuple[CIFAR10, bool]:
     """The data a notebook trains on, and whether it is the real CIFAR-10.
 
     Loads the real data if it is present (or can be downloaded). In fast mode (``fast=True``, default
@@ -407,9 +416,9 @@ def subset(cifar: CIFAR10, *, n_train: int | None = None, n_test: int | None = N
     ``cifar`` itself)."""
     if not isinstance(cifar, CIFAR10):
         raise TypeError(f"cifar must be a CIFAR10 tuple (got {type(cifar).__name__})")
-    n_train = check_optional_int(n_train, "n_train")
-    n_test = check_optional_int(n_test, "n_test")
-    g = torch.Generator().manual_seed(check_int(seed, "seed", low=0))
+    n_train = check_optional_int(n_train, "n_train", high=10**9)
+    n_test = check_optional_int(n_test, "n_test", high=10**9)
+    g = torch.Generator().manual_seed(check_seed(seed))
     out = cifar
     if n_train is not None and n_train < len(cifar.y_train):
         idx = torch.randperm(len(cifar.y_train), generator=g)[:n_train].sort().values
@@ -424,12 +433,12 @@ def subset(cifar: CIFAR10, *, n_train: int | None = None, n_test: int | None = N
 def flip_labels(targets, fraction: float, *, num_classes: int = 10, seed: int = 0) -> torch.Tensor:
     """Symmetric label noise: exactly ``round(fraction * N)`` labels, chosen at random, are each replaced
     by a different class drawn uniformly. Returns a new int64 tensor; ``targets`` is left untouched."""
-    num_classes = check_int(num_classes, "num_classes", low=2)
+    num_classes = check_int(num_classes, "num_classes", low=2, high=100_000)
     y = as_class_indices(targets, "targets", num_classes)
-    if y.ndim != 1:
-        raise ValueError(f"targets must be 1-D (got shape {y.shape})")
+    if y.ndim != 1 or y.size == 0:
+        raise ValueError(f"targets must be a non-empty 1-D sequence of labels (got shape {y.shape})")
     fraction = check_scalar(fraction, "fraction", low=0.0, high=1.0)
-    rng = np.random.default_rng(check_int(seed, "seed", low=0))
+    rng = np.random.default_rng(check_seed(seed))
     out = y.copy()
     idx = rng.choice(y.size, size=int(round(fraction * y.size)), replace=False)
     out[idx] = (y[idx] + rng.integers(1, num_classes, size=idx.size)) % num_classes
@@ -477,6 +486,8 @@ def _reflect(i: torch.Tensor, size: int) -> torch.Tensor:
 def normalize_batch(x: torch.Tensor, *, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """uint8 images -> float, scaled to [0, 1] and standardised with the CIFAR-10 channel mean and std."""
     x = _check_images(x, "x")
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating-point torch.dtype such as torch.float32 (got {dtype!r:.40})")
     mean = torch.tensor(MEAN, dtype=dtype, device=x.device).view(1, 3, 1, 1)
     std = torch.tensor(STD, dtype=dtype, device=x.device).view(1, 3, 1, 1)
     return (x.to(dtype) / 255.0 - mean) / std

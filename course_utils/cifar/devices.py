@@ -45,7 +45,7 @@ def best_device() -> str:
     return "mps" if _mps_available() else "cpu"
 
 
-def resolve_device(device) -> torch.device:
+def resolve_device(device: str | torch.device | None) -> torch.device:
     """``device`` (a name, a ``torch.device``, or None for the best one) as a ``torch.device`` that exists
     here; ValueError naming the available devices otherwise. Nothing is moved."""
     if device is None:
@@ -82,7 +82,7 @@ def _cuda_bf16() -> bool:
         return False
 
 
-def resolve_precision(precision: str, device) -> str:
+def resolve_precision(precision: str, device: str | torch.device | None) -> str:
     """``"bf16"``, ``"fp16"`` or ``"fp32"``: the precision ``fit`` and ``evaluate`` use on ``device``
     (``"auto"`` picks per device, see the module docstring). The device must exist here."""
     if not isinstance(precision, str):
@@ -103,7 +103,7 @@ def resolve_precision(precision: str, device) -> str:
     return "fp32"
 
 
-def precision_reason(precision: str, device) -> str:
+def precision_reason(precision: str, device: str | torch.device | None) -> str:
     """One sentence: the precision ``"auto"`` gives on ``device``, and why."""
     kind = resolve_device(device).type
     chosen = resolve_precision(precision, device)
@@ -119,13 +119,24 @@ def precision_reason(precision: str, device) -> str:
     return f"{chosen} on {kind}: {why}"
 
 
+def _check_resolved(device, precision) -> None:
+    """A ``torch.device`` and a resolved precision (not "auto": see ``resolve_precision``)."""
+    if not isinstance(device, torch.device):
+        raise TypeError(f"device must be a torch.device (got {type(device).__name__}); see resolve_device")
+    if not isinstance(precision, str) or precision not in PRECISIONS[1:]:
+        raise ValueError(f"precision must be one of 'bf16', 'fp16', 'fp32' (got {precision!r:.40}); "
+                         "see resolve_precision")
+
+
 def autocast(device: torch.device, precision: str):
     """The forward pass in bf16 or fp16 autocast (matrix products and convolutions in 16 bits, reductions and
     the loss in float32), or plain float32."""
+    _check_resolved(device, precision)
     dtype = torch.float16 if precision == "fp16" else torch.bfloat16
     return torch.autocast(device_type=device.type, dtype=dtype, enabled=precision in ("bf16", "fp16"))
 
 
 def grad_scaler(device: torch.device, precision: str):
     """A gradient scaler, enabled only for float16 (whose small gradients would underflow)."""
+    _check_resolved(device, precision)
     return torch.amp.GradScaler(device.type, enabled=precision == "fp16")

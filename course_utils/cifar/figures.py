@@ -14,10 +14,24 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from .._validate import check_int
+from .._validate import (
+    as_int_array,
+    check_axes,
+    check_axes_sequence,
+    check_instance,
+    check_int,
+    check_str_sequence,
+)
 from ..plots import COLORS, new_axes, plot_loss_histogram, scaled
 
 __all__ = ["plot_images", "plot_confusion", "plot_test_losses"]
+
+
+def _names(value, name: str, *, nonempty: bool = True) -> list[str]:
+    """A list or tuple of str (titles, class names, colours)."""
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"{name} must be a list or tuple of str (got {type(value).__name__})")
+    return check_str_sequence(list(value), name, nonempty=nonempty)
 
 
 def plot_images(x, titles=(), *, ncols: int = 8, axes=None, title_colors=()) -> np.ndarray:
@@ -27,8 +41,12 @@ def plot_images(x, titles=(), *, ncols: int = 8, axes=None, title_colors=()) -> 
     n = len(x)
     if n == 0:
         raise ValueError("x must hold at least one image (got 0)")
-    ncols = min(check_int(ncols, "ncols"), n)
+    ncols = min(check_int(ncols, "ncols", high=1000), n)
     nrows = math.ceil(n / ncols)
+    titles = _names(titles, "titles", nonempty=False)
+    title_colors = _names(title_colors, "title_colors", nonempty=False)
+    if axes is not None:
+        axes = check_axes_sequence(axes, "axes", nrows * ncols)
     if axes is None:
         lines = max([str(t).count("\n") + 1 for t in titles] or [1])
         _, axes = plt.subplots(nrows, ncols, figsize=scaled((1.6 * ncols, (1.45 + 0.3 * lines) * nrows)),
@@ -46,7 +64,13 @@ def plot_images(x, titles=(), *, ncols: int = 8, axes=None, title_colors=()) -> 
 
 def plot_confusion(confusion, classes, ax=None):
     """The confusion matrix as row fractions (each true class sums to 1), the diagonal being accuracy."""
-    c = torch.as_tensor(confusion).double()
+    c = torch.from_numpy(as_int_array(confusion, "confusion", low=0)).double()
+    if c.ndim != 2 or c.shape[0] != c.shape[1] or c.shape[0] == 0:
+        raise ValueError(f"confusion must be a non-empty square matrix (got shape {tuple(c.shape)})")
+    classes = _names(classes, "classes")
+    if len(classes) != c.shape[0]:
+        raise ValueError(f"classes must name the {c.shape[0]} classes of confusion (got {len(classes)})")
+    check_axes(ax, "ax")
     frac = (c / c.sum(1, keepdim=True).clamp(min=1)).numpy()
     ax = new_axes(ax, figsize=(6.5, 5.5))
     im = ax.imshow(frac, cmap="Blues", vmin=0, vmax=1)
@@ -68,6 +92,9 @@ def plot_confusion(confusion, classes, ax=None):
 def plot_test_losses(ev, ax=None):
     """Where the test loss comes from: per-image cross-entropy -ln q(true class) of an ``Evaluation``,
     split into right and wrong predictions, on a log count axis, with the mean and ln 10 marked."""
+    from .train import Evaluation
+
+    check_instance(ev, Evaluation, "ev", "train.Evaluation")
     right = (ev.probs.argmax(1) == ev.targets).numpy()
     losses = ev.losses.double().numpy()
     return plot_loss_histogram({"predicted right": losses[right], "predicted wrong": losses[~right]}, ax,

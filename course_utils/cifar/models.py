@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._validate import check_int, check_optional_int
+from .._validate import check_int, check_seed
 
 __all__ = ["WIDTHS", "MODEL_NAMES", "TutorialNet", "ConvBlock", "FastNet", "make_model", "count_parameters"]
 
@@ -117,8 +117,8 @@ def make_model(name: str = "quick", num_classes: int = 10, *, seed: int | None =
         raise TypeError(f"name must be a str (got {type(name).__name__})")
     if name not in MODEL_NAMES:
         raise ValueError(f"name must be one of {', '.join(map(repr, MODEL_NAMES))} (got {name!r})")
-    num_classes = check_int(num_classes, "num_classes", low=2)
-    seed = check_optional_int(seed, "seed", low=0)
+    num_classes = check_int(num_classes, "num_classes", low=2, high=100_000)
+    seed = None if seed is None else check_seed(seed)
     with torch.random.fork_rng(devices=[]):
         if seed is not None:
             torch.manual_seed(seed)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 
+from .._validate import check_flag, check_instance, check_int
+
 __all__ = ["in_notebook", "LivePlot", "Reporter", "epoch_line"]
 
 
@@ -58,6 +60,13 @@ class LivePlot:
 
 def epoch_line(history, epochs: int, measured: bool) -> str:
     """The log line of the last finished epoch of ``history``."""
+    from .train import History  # at call time: train imports this module
+
+    check_instance(history, History, "history", "train.History")
+    if not history.epoch:
+        raise ValueError("history must hold at least one finished epoch")
+    epochs = check_int(epochs, "epochs", high=100_000)
+    measured = check_flag(measured, "measured")
     test = (f"test loss {history.test_loss[-1]:.4f} nats  test acc {history.test_accuracy[-1]:.4f}"
             if measured else "test not measured each epoch")
     return (f"epoch {history.epoch[-1]:3d}/{epochs}  train loss {history.train_loss[-1]:.4f} nats  "

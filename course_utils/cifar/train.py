@@ -15,6 +15,7 @@ import copy
 import dataclasses
 import hashlib
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,17 @@ from torch import nn
 from torch.nn import functional as F
 
 from .. import settings
-from .._validate import check_flag, check_int, check_optional_int, check_path, check_scalar
+from .._validate import (
+    as_float,
+    as_int_array,
+    check_flag,
+    check_instance,
+    check_int,
+    check_optional_int,
+    check_path,
+    check_scalar,
+    check_seed,
+)
 from . import checkpoint, optim, reporting
 from .data import augment_batch, normalize_batch
 from .devices import autocast, grad_scaler, resolve_device, resolve_precision
@@ -34,6 +45,11 @@ __all__ = [
     "Evaluation", "shift_batch", "predict_logits", "evaluate", "per_class_accuracy", "confident_mistakes",
     "describe_predictions", "checkpoint_path", "fit", "first_batch_loss",
 ]
+
+#: Upper bounds at the door: far beyond any course run, small enough that torch never overflows.
+MAX_CLASSES = 100_000
+MAX_BATCH = 1_000_000
+MAX_EPOCHS = 10_000
 
 #: The clock ``fit`` reads for its time budget (tests replace it with a fake one).
 clock = time.perf_counter
@@ -100,7 +116,7 @@ def smoothed_target_entropy(label_smoothing: float, num_classes: int = 10) -> fl
     """Entropy, in nats, of a label-smoothed one-hot target: 1 - eps + eps/C on the true class and eps/C
     on each other. Cross-entropy = entropy + KL, so this is the lowest training loss label smoothing allows."""
     eps = check_scalar(label_smoothing, "label_smoothing", low=0.0, high=1.0)
-    num_classes = check_int(num_classes, "num_classes")
+    num_classes = check_int(num_classes, "num_classes", high=MAX_CLASSES)
     p = torch.full((num_classes,), eps / num_classes, dtype=torch.float64)
     p[0] += 1 - eps
     p = p[p > 0]
@@ -203,6 +219,11 @@ def _prepare(x_uint8: torch.Tensor, device: torch.device) -> torch.Tensor:
 def shift_batch(x: torch.Tensor, shift: int) -> torch.Tensor:
     """Float images moved ``shift`` pixels down and right (up and left when negative), the border filled
     by reflection, as the training augmentation does."""
+    check_instance(x, torch.Tensor, "x", "torch.Tensor")
+    if not x.is_floating_point() or x.ndim != 4:
+        raise ValueError(f"x must be float images of shape N×C×H×W (got {x.dtype}, shape {tuple(x.shape)})")
+    limit = min(x.shape[-2:]) - 1
+    shift = check_int(shift, "shift", low=-limit, high=limit)
     if shift == 0:
         return x
     k = abs(shift)
@@ -235,7 +256,7 @@ def predict_logits(model: nn.Module, x: torch.Tensor, *, tta: bool = True, batch
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module (got {type(model).__name__})")
     _check_images(x, "x")
-    batch_size = check_int(batch_size, "batch_size")
+    batch_size = check_int(batch_size, "batch_size", high=MAX_BATCH)
     tta = check_flag(tta, "tta")
     tta_translate = check_int(tta_translate, "tta_translate", low=0, high=8)
     device = resolve_device(device) if device is not None else _model_device(model)
@@ -267,6 +288,7 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, tta: bool = 
     y = _check_labels(y, "y", len(x))
     if len(x) == 0:
         raise ValueError("x must hold at least one image (got 0)")
+    check_int(batch_size, "batch_size", high=MAX_BATCH)
     logits = predict_logits(model, x, tta=tta, batch_size=batch_size, device=device, precision=precision,
                             tta_translate=tta_translate)
     k = logits.shape[1]
@@ -285,7 +307,7 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, tta: bool = 
 def per_class_accuracy(confusion) -> torch.Tensor:
     """Accuracy on each true class from a confusion matrix (rows: true class, columns: prediction):
     the diagonal divided by the row sums; NaN for a class with no images."""
-    c = torch.as_tensor(confusion)
+    c = torch.from_numpy(as_int_array(confusion, "confusion", low=0))
     if c.ndim != 2 or c.shape[0] != c.shape[1]:
         raise ValueError(f"confusion must be a square matrix (got shape {tuple(c.shape)})")
     c = c.double()
@@ -296,11 +318,11 @@ def per_class_accuracy(confusion) -> torch.Tensor:
 
 def confident_mistakes(probs, targets, k: int = 8) -> torch.Tensor:
     """Indices of the ``k`` wrong predictions made with the highest probability, most confident first."""
-    p = torch.as_tensor(probs)
-    y = torch.as_tensor(targets).long()
+    p = torch.from_numpy(as_float(probs, "probs"))
+    y = torch.from_numpy(as_int_array(targets, "targets", low=0))
     if p.ndim != 2 or y.ndim != 1 or len(p) != len(y):
         raise ValueError(f"probs must be N×C and targets N (got shapes {tuple(p.shape)} and {tuple(y.shape)})")
-    k = check_int(k, "k")
+    k = check_int(k, "k", high=max(1, len(p)))
     conf, pred = p.max(1)
     wrong = torch.nonzero(pred != y).flatten()
     order = torch.argsort(conf[wrong], descending=True, stable=True)
@@ -310,8 +332,18 @@ def confident_mistakes(probs, targets, k: int = 8) -> torch.Tensor:
 def describe_predictions(ev: Evaluation, indices, classes) -> list[str]:
     """One short title per image: the true class, the predicted class with its probability, and the
     image's loss -ln q(true class) in nats."""
+    check_instance(ev, Evaluation, "ev", "train.Evaluation")
+    n = len(ev.targets)
+    idx = as_int_array(indices, "indices", low=0, high=n - 1)
+    if idx.ndim != 1:
+        raise ValueError(f"indices must be a 1-D sequence of image indices (got shape {idx.shape})")
+    if isinstance(classes, (str, bytes)) or not isinstance(classes, (list, tuple)) \
+            or not all(isinstance(c, str) for c in classes):
+        raise TypeError(f"classes must be a list or tuple of class names (got {type(classes).__name__})")
+    if len(classes) < ev.probs.shape[1]:
+        raise ValueError(f"classes must name all {ev.probs.shape[1]} classes (got {len(classes)})")
     out = []
-    for i in torch.as_tensor(indices).long().tolist():
+    for i in idx.tolist():
         pred = int(ev.probs[i].argmax())
         out.append(f"{classes[int(ev.targets[i])]} →\n{classes[pred]} {float(ev.probs[i, pred]):.0%}\n"
                    f"loss {float(ev.losses[i]):.1f} nats")
@@ -330,7 +362,7 @@ def _fingerprint(model: nn.Module, data, recipe: Recipe, seed: int) -> str:
     return h.hexdigest()[:12]
 
 
-def checkpoint_path(checkpoint_dir, model: nn.Module, data, *, recipe="quick", epochs=None,
+def checkpoint_path(checkpoint_dir: str | os.PathLike, model: nn.Module, data, *, recipe="quick", epochs=None,
                     label_smoothing=None, seed: int = 0) -> Path:
     """Where ``fit`` with these arguments keeps its checkpoint: one file per distinct run (recipe, epochs,
     label smoothing, seed, model, labels), so variants never overwrite one another."""
@@ -338,8 +370,10 @@ def checkpoint_path(checkpoint_dir, model: nn.Module, data, *, recipe="quick", e
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module (got {type(model).__name__})")
     _check_data(data)
-    epochs = check_optional_int(epochs, "epochs")
-    seed = check_int(seed, "seed", low=0)
+    epochs = check_optional_int(epochs, "epochs", high=MAX_EPOCHS)
+    seed = check_seed(seed)
+    if label_smoothing is not None:
+        label_smoothing = check_scalar(label_smoothing, "label_smoothing", low=0.0, high=1.0, high_open=True)
     rec = get_recipe(recipe)
     rec = dataclasses.replace(rec, epochs=rec.epochs if epochs is None else epochs,
                               label_smoothing=rec.label_smoothing if label_smoothing is None else label_smoothing)
@@ -441,14 +475,14 @@ def _door(model, data, *, recipe, epochs, label_smoothing, checkpoint_dir, resum
         raise TypeError(f"model must be a torch.nn.Module (got {type(model).__name__})")
     x_train, y_train, x_test, y_test = _check_data(data)
     rec = get_recipe(recipe)
-    epochs = check_optional_int(epochs, "epochs")
+    epochs = check_optional_int(epochs, "epochs", high=MAX_EPOCHS)
     if label_smoothing is not None:
         label_smoothing = check_scalar(label_smoothing, "label_smoothing", low=0.0, high=1.0, high_open=True)
     rec = dataclasses.replace(rec, epochs=rec.epochs if epochs is None else epochs,
                               label_smoothing=rec.label_smoothing if label_smoothing is None else label_smoothing)
     if time_budget_s is not None:
         time_budget_s = check_scalar(time_budget_s, "time_budget_s", low=0.0, low_open=True)
-    seed = check_int(seed, "seed", low=0)
+    seed = check_seed(seed)
     folder = _check_checkpoint_dir(checkpoint_dir)
     device = resolve_device(device)
     precision = resolve_precision(rec.precision if precision is None else precision, device)
@@ -602,7 +636,7 @@ def _train(run: _Run, history: History) -> None:
 
 
 def fit(model: nn.Module, data, *, recipe="quick", epochs: int | None = None,
-        label_smoothing: float | None = None, checkpoint_dir=None, resume: bool = True,
+        label_smoothing: float | None = None, checkpoint_dir: str | os.PathLike | None = None, resume: bool = True,
         time_budget_s: float | None = None, seed: int = 0, device=None, live_plot: bool | None = None,
         progress: bool = True, eval_each_epoch: bool = True, log=None, precision: str | None = None,
         untrained_loss: float | None = None) -> History:
