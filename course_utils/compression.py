@@ -455,7 +455,7 @@ def plot_bits_per_character(rows: dict, ax=None, *, title: str | None = None):
 
     ax.legend(handles=[Patch(color=plots.COLORS["pred"], label="a model + our arithmetic coder"),
                        Patch(color=plots.COLORS["neutral"], label="a general-purpose compressor")],
-              loc="lower right", fontsize="small")
+              loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=1, fontsize="small")  # below: clear of the bars
     return ax
 
 

@@ -41,7 +41,7 @@ SURPRISE_REPEATS = 4000
 def _static(view_cls, values: dict) -> Figure:
     import matplotlib.pyplot as plt
 
-    fig = plt.figure(figsize=view_cls.figsize, layout="constrained")
+    fig = plt.figure(figsize=plots.scaled(view_cls.figsize), layout="constrained")
     view_cls(fig, values)
     plt.close(fig)
     return fig
@@ -102,7 +102,7 @@ class _SurpriseView(_ViewBase):
         self.ideal_pt.set_data([q], [values["ideal_bits"]])
         self.coder_pt.set_data([q], [values["coder_bits"]])
         if not self.live:
-            self.title.set_text(f"q = {q:.4g}: −log₂ q = {values['ideal_bits']:.3f} bits; "
+            self.title.set_text(f"q = {q:.4g}: −log₂ q = {values['ideal_bits']:.3f} bits\n"
                                 f"the coder spends {values['coder_bits']:.3f}")
         else:
             self.title.set_text("The cost of a surprise")
@@ -192,7 +192,7 @@ class _TemperatureView(_ViewBase):
         self.bars = self.ax.bar(x, values["top_probs"], color=plots.COLORS["pred"], alpha=0.9,
                                 label=f"q = softmax(z / T), the {len(x)} likeliest")
         self.ax.set_ylim(0, 1.05)
-        self.ax.set_ylabel("probability of the next character")
+        self.ax.set_ylabel("probability of\nthe next character")
         self.ax.set_xlabel("next character (␣ space, ⏎ newline)")
         self.ax.legend(loc="upper right", fontsize="small")
         self.title = self.ax.set_title("")

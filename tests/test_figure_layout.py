@@ -20,7 +20,10 @@ import course_utils
 from course_utils import (
     calibration,
     ce_vs_mse,
+    compression,
+    compression_explorers,
     kl_fitting,
+    language_models,
     logistic,
     loss_family,
     numerics,
@@ -102,6 +105,20 @@ FIGURES = {
         probs=torch.softmax(torch.randn(300, 10, generator=torch.Generator().manual_seed(0)) * 3, 1),
         targets=torch.randint(0, 10, (300,), generator=torch.Generator().manual_seed(1)),
         losses=torch.rand(300, generator=torch.Generator().manual_seed(2)) * 4, per_class_accuracy=[0.5] * 10), ax)),
+    "compression.plot_markov_rates": _axes_figure(lambda ax: compression.plot_markov_rates(
+        {"uniform": 1.585, "unigram": 1.43, "bigram": 1.173, "true P": 1.173}, 1.169, ax=ax)),
+    "compression.plot_bits_per_character": _axes_figure(lambda ax: compression.plot_bits_per_character(
+        {"uniform": (6.585, "model"), "unigram": (4.477, "model"), "6-gram (smoothed)": (2.139, "model"),
+         "gzip -9": (2.921, "compressor"), "lzma (xz -9e)": (2.567, "compressor")}, ax=ax)),
+    "compression.plot_label_code_lengths": _axes_figure(lambda ax: compression.plot_label_code_lengths(
+        compression.label_code_lengths(np.random.default_rng(0).normal(size=(200, 10)) * 2,
+                                       np.random.default_rng(1).integers(0, 10, 200)), ax=ax)),
+    "language_models.plot_lm_history": _axes_figure(lambda ax: language_models.plot_lm_history(
+        language_models.LMHistory(step=[0, 10, 20, 30], loss_nats=[4.56, 3.2, 2.7, 2.5], seconds=[0, 1, 2, 3]),
+        ax=ax, num_symbols=96)),
+    "compression_explorers.surprise_figure": lambda: compression_explorers.surprise_figure(q=0.01),
+    "compression_explorers.temperature_figure": lambda: compression_explorers.temperature_figure(
+        lambda text: np.array([0.5, -0.2, 0.1 * len(text)]), "abc", "ab", temperature=0.5),
     "loss_family.noise_figure": lambda: loss_family.noise_figure(loss_family.label_noise_experiment(counts=(0, 10),
                                                                                                     steps=100)),
 }
