@@ -153,8 +153,9 @@ def test_no_text_overprints_or_leaves_the_canvas(name, mode):
 
 
 @pytest.mark.parametrize("make", [W.distribution_explorer, W.binary_explorer, W.softmax_explorer,
-                                  W.loss_family_explorer, lambda: W.temperature_explorer(D.z, D.y)],
-                         ids=["distribution", "binary", "softmax", "loss_family", "temperature"])
+                                  W.loss_family_explorer, lambda: W.temperature_explorer(D.z, D.y),
+                                  distill_topic.dark_knowledge_explorer],
+                         ids=["distribution", "binary", "softmax", "loss_family", "temperature", "dark_knowledge"])
 def test_live_explorer_figures_keep_their_text_inside(make, mode):
     explorer = make()
     problems = layout_problems(explorer.figure)
