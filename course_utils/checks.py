@@ -601,7 +601,8 @@ def check_infonce_from_similarities(fn: Callable) -> CheckResult:
     rng = np.random.default_rng(102)
     sims = [np.zeros((4, 4)), np.eye(3) * 5, rng.normal(size=(8, 8)) * 2, rng.normal(size=(2, 2))]
     labels = ["all similarities equal: ln 4", "matches stand out", "a random 8 × 8 batch", "a batch of 2"]
-    cases = [Case((s.copy(),), float(distillation.infonce_loss(s)), label=lab) for s, lab in zip(sims, labels)]
+    cases = [Case((s.copy(),), float(distillation.infonce_loss(s)), label=lab)
+             for s, lab in zip(sims, labels, strict=True)]
     return run_cases("infonce_from_similarities", fn, cases)
 
 
@@ -614,5 +615,5 @@ def check_infonce_mi_bound(fn: Callable) -> CheckResult:
     sims = [np.eye(16) * 1e3, np.zeros((5, 5)), rng.normal(size=(10, 10)) * 3, np.eye(64) * 4]
     labels = ["a perfect critic, N = 16: the ceiling ln 16", "a critic that knows nothing: 0",
               "a random 10 × 10 batch (may be negative)", "N = 64, matches scored 4 higher"]
-    cases = [Case((s.copy(),), distillation.infonce_bound(s), label=lab) for s, lab in zip(sims, labels)]
+    cases = [Case((s.copy(),), distillation.infonce_bound(s), label=lab) for s, lab in zip(sims, labels, strict=True)]
     return run_cases("infonce_mi_bound", fn, cases)

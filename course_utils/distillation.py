@@ -295,8 +295,9 @@ def plot_infonce_bound(sweep: dict, ax=None):
 
 def train_critic(rho: float = 0.8, *, dim: int = 1, batch_size: int = 128, steps: int = 300, hidden: int = 32,
                  lr: float = 1e-2, seed: int = 0) -> dict:
-    """Train a small separable critic f(x, y) = g(x)ᵀh(y) (two one-hidden-layer MLPs) on InfoNCE batches of correlated Gaussians (torch, a few seconds). Returns
-    the bound log N - L per step (nats), the bound on held-out batches, the true I and the seconds taken."""
+    """Train a small separable critic f(x, y) = g(x)ᵀh(y) (two one-hidden-layer MLPs) on InfoNCE batches of
+    correlated Gaussians (torch, a few seconds). Returns the bound log N - L per step (nats), the bound on
+    held-out batches, the true I and the seconds taken."""
     import torch
     from torch import nn
     from torch.nn import functional as F
@@ -345,5 +346,5 @@ def plot_critic_training(result: dict, ax=None):
     ax.axhline(result["log_n"], color=plots.COLORS["neutral"], ls="--", label="log N")
     ax.set(xlabel="training step", ylabel="nats", title="A critic learns the bound")
     ax.set_ylim(min(0.0, float(trace.min())), max(result["log_n"], result["true_mi"]) * 1.25)
-    ax.legend(frameon=False, loc="lower right")
+    ax.legend(frameon=False, loc="center right")
     return ax

@@ -129,7 +129,8 @@ def test_dark_knowledge_explorer_headless():
     assert e.values["temperature"] == pytest.approx(8.0)
     assert e.values["entropy_bits"] == pytest.approx(D.dark_knowledge_values(temperature=8.0)["entropy_bits"])
     s = e.controls["temperature"]
-    assert (s.max - s.min) / s.step <= 100 and abs((s.value - s.min) / s.step - round((s.value - s.min) / s.step)) < 1e-9
+    at = (s.value - s.min) / s.step
+    assert (s.max - s.min) / s.step <= 100 and abs(at - round(at)) < 1e-9
     fig = D.dark_knowledge_figure(temperature=4.0)
     assert "bits" in fig.axes[0].get_title()
 
