@@ -30,7 +30,8 @@ __all__ = ["CHECKS", "Case", "CheckResult", "register", "run_cases", "show_code"
            "check_weighted_mean_ce", "check_uniform_guess_loss", "check_flip_batch", "check_per_class_accuracy",
            "check_confident_mistakes", "check_ece", "check_brier", "check_best_temperature",
            "check_bits_per_character", "check_markov_entropy_rate", "check_masked_token_mean_nll", "cases_for",
-           "grade"]
+           "grade",
+           "check_kd_loss_nats", "check_infonce_from_similarities", "check_infonce_mi_bound"]
 
 #: name of a reference solution -> its check function
 CHECKS: dict[str, Callable[[Callable], CheckResult]] = {}
@@ -589,3 +590,47 @@ def cases_for(name: str) -> list[Case]:
 def grade(name: str, fn: Callable) -> CheckResult:
     """Run ``fn`` on the cases of the check ``name``, silently: truthy when attempted and every case passed."""
     return run_cases(name, fn, cases_for(name), verbose=False)
+
+
+# =====================================================================================================
+# --- 10 distillation and contrastive learning (notebook 10; added by the nb10 branch) ---
+@register("kd_loss_nats")
+def check_kd_loss_nats(fn: Callable) -> CheckResult:
+    """Exercise: the distillation loss (1 - α)·CE(y, z_s) + α·T²·KL(softmax(z_t/T) || softmax(z_s/T)), mean, nats."""
+    from . import distillation
+
+    rng = np.random.default_rng(101)
+    cases = []
+    for n, k, alpha, t, label in [(1, 3, 0.0, 1.0, "α = 0: plain cross-entropy"),
+                                  (4, 5, 0.5, 4.0, "α = 0.5, T = 4"), (6, 10, 1.0, 2.0, "α = 1: soft term only"),
+                                  (3, 4, 0.9, 20.0, "a hot teacher, T = 20")]:
+        zs, zt, y = rng.normal(size=(n, k)) * 2, rng.normal(size=(n, k)) * 3, rng.integers(0, k, n)
+        cases.append(Case((zs, zt, y, alpha, t), float(distillation.kd_loss(zs, zt, y, alpha=alpha, temperature=t)),
+                          label=label))
+    return run_cases("kd_loss_nats", fn, cases)
+
+
+@register("infonce_from_similarities")
+def check_infonce_from_similarities(fn: Callable) -> CheckResult:
+    """Exercise: InfoNCE (nats) from an N × N similarity matrix: cross-entropy of each row, target the diagonal."""
+    from . import distillation
+
+    rng = np.random.default_rng(102)
+    sims = [np.zeros((4, 4)), np.eye(3) * 5, rng.normal(size=(8, 8)) * 2, rng.normal(size=(2, 2))]
+    labels = ["all similarities equal: ln 4", "matches stand out", "a random 8 × 8 batch", "a batch of 2"]
+    cases = [Case((s.copy(),), float(distillation.infonce_loss(s)), label=lab)
+             for s, lab in zip(sims, labels, strict=True)]
+    return run_cases("infonce_from_similarities", fn, cases)
+
+
+@register("infonce_mi_bound")
+def check_infonce_mi_bound(fn: Callable) -> CheckResult:
+    """Exercise: the InfoNCE lower bound on mutual information, log N - L_InfoNCE, in nats."""
+    from . import distillation
+
+    rng = np.random.default_rng(103)
+    sims = [np.eye(16) * 1e3, np.zeros((5, 5)), rng.normal(size=(10, 10)) * 3, np.eye(64) * 4]
+    labels = ["a perfect critic, N = 16: the ceiling ln 16", "a critic that knows nothing: 0",
+              "a random 10 × 10 batch (may be negative)", "N = 64, matches scored 4 higher"]
+    cases = [Case((s.copy(),), distillation.infonce_bound(s), label=lab) for s, lab in zip(sims, labels, strict=True)]
+    return run_cases("infonce_mi_bound", fn, cases)

@@ -13,7 +13,8 @@ __all__ = ["bits_to_name", "binary_entropy", "surprisal_bits", "entropy_bits", "
            "grad_bce_wrt_logit", "grad_mse_wrt_logit", "grad_softmax_ce", "binary_hinge", "binary_focal_loss",
            "smooth_labels", "weighted_mean_ce", "uniform_guess_loss", "flip_batch", "per_class_accuracy",
            "confident_mistakes", "ece", "brier", "best_temperature", "bits_per_character", "markov_entropy_rate",
-           "masked_token_mean_nll"]
+           "masked_token_mean_nll",
+           "kd_loss_nats", "infonce_from_similarities", "infonce_mi_bound"]
 
 
 # --- 01 surprisal and entropy ---
@@ -281,3 +282,37 @@ def masked_token_mean_nll(log_probs, targets, ignore_index=-100):
     real = targets != ignore_index
     picked = np.take_along_axis(log_probs, np.where(real, targets, 0)[..., None], axis=-1)[..., 0]
     return -(picked * real).sum() / real.sum()
+
+
+# =====================================================================================================
+# --- 10 distillation and contrastive learning (notebook 10; added by the nb10 branch) ---
+def kd_loss_nats(student_logits, teacher_logits, targets, alpha, temperature):
+    """Distillation loss, mean over the batch, in nats: (1 - alpha) * CE(y, student) +
+    alpha * T**2 * KL(softmax(z_t / T) || softmax(z_s / T)). Logits (N, K), targets (N,) class indices."""
+    zs = np.asarray(student_logits, dtype=float)
+    zt = np.asarray(teacher_logits, dtype=float)
+    y = np.asarray(targets)
+
+    def log_softmax(z):
+        z = z - z.max(axis=1, keepdims=True)
+        return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+    hard = -log_softmax(zs)[np.arange(len(y)), y]
+    log_p, log_q = log_softmax(zt / temperature), log_softmax(zs / temperature)
+    soft = (np.exp(log_p) * (log_p - log_q)).sum(axis=1)
+    return float(np.mean((1 - alpha) * hard + alpha * temperature**2 * soft))
+
+
+def infonce_from_similarities(sim):
+    """InfoNCE in nats: row i of the N x N similarity matrix scores x_i against every y_j; the target of row i
+    is its own pair, j = i. Cross-entropy of each row, averaged."""
+    s = np.asarray(sim, dtype=float)
+    s = s - s.max(axis=1, keepdims=True)
+    log_probs = s - np.log(np.exp(s).sum(axis=1, keepdims=True))
+    return float(-np.mean(np.diagonal(log_probs)))
+
+
+def infonce_mi_bound(sim):
+    """The InfoNCE lower bound on I(X; Y) in nats: log N - InfoNCE. It can never exceed log N."""
+    s = np.asarray(sim, dtype=float)
+    return float(np.log(len(s)) - infonce_from_similarities(s))

@@ -31,6 +31,7 @@ from course_utils import (
     soft_targets,
     source_coding,
 )
+from course_utils import distillation as distill_topic
 from course_utils import widgets as W
 from course_utils.cifar import data as cifar_data
 from course_utils.cifar import figures as cifar_figures
@@ -121,6 +122,13 @@ FIGURES = {
         lambda text: np.array([0.5, -0.2, 0.1 * len(text)]), "abc", "ab", temperature=0.5),
     "loss_family.noise_figure": lambda: loss_family.noise_figure(loss_family.label_noise_experiment(counts=(0, 10),
                                                                                                     steps=100)),
+    "distillation.dark_knowledge_figure": lambda: distill_topic.dark_knowledge_figure(temperature=4.0),
+    "distillation.plot_kd_gradient_scale": _axes_figure(lambda ax: distill_topic.plot_kd_gradient_scale(
+        distill_topic.kd_gradient_scale([1.0, 0.0, -1.0, 2.0], [3.0, -1.0, 0.0, 0.0], np.geomspace(1, 100, 9)), ax)),
+    "distillation.plot_infonce_bound": _axes_figure(lambda ax: distill_topic.plot_infonce_bound(
+        distill_topic.infonce_bound_sweep([0.1, 0.5, 0.9, 0.99, 0.9999], dim=2, batches=3), ax)),
+    "distillation.plot_critic_training": _axes_figure(lambda ax: distill_topic.plot_critic_training(
+        distill_topic.train_critic(0.8, batch_size=32, steps=30), ax)),
 }
 
 #: figure functions that are not figures of the course, or are drawn by another test (why)
@@ -162,8 +170,9 @@ def test_no_text_overprints_or_leaves_the_canvas(name, mode):
 
 
 @pytest.mark.parametrize("make", [W.distribution_explorer, W.binary_explorer, W.softmax_explorer,
-                                  W.loss_family_explorer, lambda: W.temperature_explorer(D.z, D.y)],
-                         ids=["distribution", "binary", "softmax", "loss_family", "temperature"])
+                                  W.loss_family_explorer, lambda: W.temperature_explorer(D.z, D.y),
+                                  distill_topic.dark_knowledge_explorer],
+                         ids=["distribution", "binary", "softmax", "loss_family", "temperature", "dark_knowledge"])
 def test_live_explorer_figures_keep_their_text_inside(make, mode):
     explorer = make()
     problems = layout_problems(explorer.figure)

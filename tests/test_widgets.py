@@ -311,11 +311,12 @@ def test_bad_arguments_are_named(fn, kwargs, exc):
 
 # ---------------------------------------------------------------- every slider: on its grid, crossable by keyboard
 def _all_explorers():
-    from course_utils import calibration
+    from course_utils import calibration, distillation
 
     z, y = calibration.synthetic_logits(300, seed=0)
     return {"distribution": W.distribution_explorer(), "binary": W.binary_explorer(), "softmax": W.softmax_explorer(),
-            "loss_family": W.loss_family_explorer(), "temperature": W.temperature_explorer(z, y)}
+            "loss_family": W.loss_family_explorer(), "temperature": W.temperature_explorer(z, y),
+            "dark_knowledge": distillation.dark_knowledge_explorer()}
 
 
 def _grid_position(w) -> tuple[float, float]:
