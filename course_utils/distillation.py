@@ -25,7 +25,16 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from . import info, losses, plots
-from ._validate import as_class_indices, as_float, check_int, check_reduction, check_scalar, reduce
+from ._validate import (
+    as_class_indices,
+    as_float,
+    check_int,
+    check_nonempty,
+    check_reduction,
+    check_scalar,
+    check_seed,
+    reduce,
+)
 from .widgets import Explorer
 
 __all__ = [
@@ -44,6 +53,7 @@ EXAMPLE_TEACHER_LOGITS = np.array([-1.5, -2.5, 1.5, 8.0, 2.0, 6.0, 3.0, 1.0, -1.
 def soften(logits, temperature: float = 1.0) -> np.ndarray:
     """softmax(z / T) along the last axis: T > 1 spreads probability onto the wrong classes, T < 1 sharpens."""
     z = as_float(logits, "logits", min_ndim=1)
+    check_nonempty(z, "logits")
     t = check_scalar(temperature, "temperature", low=0.0, low_open=True)
     return losses.softmax(z / t)
 
@@ -235,17 +245,18 @@ def gaussian_mi(rho, dim: int = 1):
     r = as_float(rho, "rho")
     if np.any(np.abs(r) >= 1):
         raise ValueError(f"rho must lie strictly between -1 and 1 (got {r})")
-    dim = check_int(dim, "dim")
+    check_nonempty(r, "rho")
+    dim = check_int(dim, "dim", high=10**4)
     out = -0.5 * dim * np.log1p(-r**2)
     return float(out) if out.ndim == 0 else out
 
 
 def correlated_gaussians(n: int, rho: float, *, dim: int = 1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``n`` pairs (x, y) of d-dimensional standard Gaussians, each coordinate pair with correlation ρ."""
-    n = check_int(n, "n")
+    n = check_int(n, "n", high=10**7)
     rho = check_scalar(rho, "rho", low=-1.0, high=1.0, low_open=True, high_open=True)
-    dim = check_int(dim, "dim")
-    rng = np.random.default_rng(check_int(seed, "seed", low=0))
+    dim = check_int(dim, "dim", high=10**4)
+    rng = np.random.default_rng(check_seed(seed))
     x = rng.standard_normal((n, dim))
     y = rho * x + np.sqrt(1 - rho**2) * rng.standard_normal((n, dim))
     return x, y
@@ -268,9 +279,12 @@ def infonce_bound_sweep(rhos, *, batch_size: int = 64, dim: int = 1, batches: in
     """The InfoNCE bound with the optimal critic, averaged over ``batches`` batches of ``batch_size`` pairs, at
     each ρ, beside the true I(X; Y) and the ceiling log N (nats)."""
     r = as_float(rhos, "rhos", min_ndim=1)
+    check_nonempty(r, "rhos")
+    seed = check_seed(seed)
     if r.ndim != 1 or np.any(np.abs(r) >= 1):
         raise ValueError("rhos must be a 1-D list of correlations strictly between -1 and 1")
-    n, dim, batches = check_int(batch_size, "batch_size", low=2), check_int(dim, "dim"), check_int(batches, "batches")
+    n, dim = check_int(batch_size, "batch_size", low=2, high=10**5), check_int(dim, "dim", high=10**4)
+    batches = check_int(batches, "batches", high=10**5)
     bounds = np.array([np.mean([infonce_bound(gaussian_critic_scores(*correlated_gaussians(
         n, float(rho), dim=dim, seed=seed + 1000 * b), float(rho))) for b in range(batches)]) for rho in r])
     return {"rho": r, "true_mi": gaussian_mi(r, dim), "bound": bounds, "log_n": float(np.log(n)),
@@ -303,10 +317,10 @@ def train_critic(rho: float = 0.8, *, dim: int = 1, batch_size: int = 128, steps
     from torch.nn import functional as F
 
     rho = check_scalar(rho, "rho", low=-1.0, high=1.0, low_open=True, high_open=True)
-    dim, n, steps = check_int(dim, "dim"), check_int(batch_size, "batch_size", low=2), check_int(steps, "steps")
-    hidden = check_int(hidden, "hidden")
+    dim, n = check_int(dim, "dim", high=10**4), check_int(batch_size, "batch_size", low=2, high=10**5)
+    steps, hidden = check_int(steps, "steps", high=10**6), check_int(hidden, "hidden", high=10**5)
     lr = check_scalar(lr, "lr", low=0.0, low_open=True)
-    seed = check_int(seed, "seed", low=0)
+    seed = check_seed(seed)
     t0 = time.perf_counter()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)

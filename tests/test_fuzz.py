@@ -227,6 +227,42 @@ def lazy(fn):
 #: Per function: the arguments of one small, valid, fast call (only those the other tables don't give).
 VALID: dict[str, dict] = {
     "seed_everything": {"seed": 0},
+    # the theory pieces of notebooks 02, 05, 07 and notebook 10's modules
+    "ce_vs_mse.gaussian_nll": {"pred": [0.2, 0.7], "target": [0.0, 1.0]},
+    "kl_fitting.irreducible_loss": {"p_x": [0.5, 0.5], "p_y_given_x": [[0.9, 0.1], [0.3, 0.7]],
+                                    "q_y_given_x": [[0.8, 0.2], [0.4, 0.6]]},
+    "numerics.half_precision_demo": {},
+    "distillation.kd_loss": {"student_logits": [[1.0, 0.0, -1.0], [0.5, 0.2, 0.1]],
+                             "teacher_logits": [[2.0, 0.5, -1.0], [0.1, 1.0, 0.3]], "targets": [0, 1]},
+    "distillation.kd_soft_gradient": {"student_logits": [[1.0, 0.0, -1.0]], "teacher_logits": [[2.0, 0.5, -1.0]],
+                                      "temperature": 2.0},
+    "distillation.kd_gradient_scale": {"student_logits": [[1.0, 0.0, -1.0]], "teacher_logits": [[2.0, 0.5, -1.0]],
+                                       "temperatures": [1.0, 2.0, 4.0]},
+    "distillation.infonce_loss": {"scores": [[2.0, 0.1, -0.3], [0.2, 1.5, 0.0], [-0.1, 0.3, 1.8]]},
+    "distillation.infonce_bound": {"scores": [[2.0, 0.1, -0.3], [0.2, 1.5, 0.0], [-0.1, 0.3, 1.8]]},
+    "distillation.gaussian_mi": {"rho": 0.5},
+    "distillation.correlated_gaussians": {"n": 8, "rho": 0.5},
+    "distillation.gaussian_critic_scores": {"x": [[0.1], [0.5], [-0.3]], "y": [[0.2], [0.4], [-0.1]], "rho": 0.5},
+    "distillation.infonce_bound_sweep": {"rhos": [0.1, 0.5], "batch_size": 8, "batches": 2},
+    "distillation.plot_infonce_bound": {"sweep": lazy(lambda: _distillation().infonce_bound_sweep(
+        [0.1, 0.5], batch_size=8, batches=2))},
+    "distillation.plot_kd_gradient_scale": {"result": lazy(lambda: _distillation().kd_gradient_scale(
+        [[1.0, 0.0, -1.0]], [[2.0, 0.5, -1.0]], [1.0, 2.0, 4.0]))},
+    "distillation.plot_critic_training": {"result": lazy(lambda: _distillation().train_critic(
+        0.8, steps=3, batch_size=16))},
+    "distillation.soften": {"logits": [[2.0, 0.5, -1.0]], "temperature": 2.0},
+    "distillation.train_critic": {"rho": 0.8, "steps": 3, "batch_size": 16},
+    "cifar.distill.make_student": {},
+    "cifar.distill.teacher_logits": {"teacher": lazy(lambda: _tiny_model()), "x": lazy(lambda: BY_NAME["images"]()),
+                                     "batch_size": 4},
+    "cifar.distill.kd_loss": {"student_logits": lazy(lambda: _torch().zeros(2, 10)),
+                              "teacher_logits": lazy(lambda: _torch().ones(2, 10)),
+                              "targets": lazy(lambda: _torch().tensor([0, 1]))},
+    "cifar.distill.train_student": {"student": lazy(lambda: _tiny_model()), "data": lazy(lambda: _fixture_data()),
+                                    "epochs": 1, "recipe": lazy(lambda: _tiny_recipe()), "precision": "fp32"},
+    "cifar.train.first_batch_loss": {"model": lazy(lambda: _tiny_model()), "data": lazy(lambda: _fixture_data()),
+                                     "batch_size": 8},
+
     "setup": {"quiet": True},
     # info / losses / grads: the defaults of BY_NAME are binary/categorical as named below
     "info.surprisal": {"p": [0.5, 0.25]},
@@ -371,6 +407,12 @@ class Skip:
 
     def __init__(self, reason: str):
         self.reason = reason
+
+
+def _distillation():
+    from course_utils import distillation
+
+    return distillation
 
 
 def _fixture_root():
@@ -681,11 +723,14 @@ NAN_OK = {"numerics.bce_numerics", "numerics.naive_softmax", "numerics.softmax_o
           # a History's test loss and accuracy are NaN for epochs where the test set was not measured
           "cifar.budget.budgeted_fit"}
 #: Functions whose results may legitimately hold inf (surprisal of an impossible event, ...). NaN never.
-INF_OK = {"info.surprisal", "info.cross_entropy", "info.kl_divergence", "source_coding.shannon_code_lengths",
+INF_OK = {"numerics.half_precision_demo",  # float16 overflowing to inf is what it shows
+          "info.surprisal", "info.cross_entropy", "info.kl_divergence", "source_coding.shannon_code_lengths",
           "numerics.bce_numerics", "numerics.naive_softmax", "numerics.softmax_overflow_demo", "plots.fit_limit",
           "plots.nice_limit", "losses.logit"}
 #: (function, parameter, kind) where a returned result is right although the kind says "invalid".
 ACCEPTED = {
+    # device=None picks the best device, as fit's does
+    ("cifar.distill.train_student", "device", "None"),
     ("claims.claim", "statement", "str"), ("checks.show_solution", "name", "str"),
     ("checks.register", "name", "str"), ("checks.run_cases", "name", "str"),
     ("plots.fmt_number", "x", "nan"), ("plots.fmt_number", "x", "inf"), ("plots.fmt_number", "x", "-inf"),

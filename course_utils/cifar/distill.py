@@ -19,7 +19,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._validate import check_int, check_scalar
+from .._validate import check_int, check_scalar, check_seed
 from . import optim
 from .data import normalize_batch
 from .devices import autocast, resolve_device, resolve_precision
@@ -34,7 +34,7 @@ STUDENT_WIDTHS: tuple[int, int, int] = (8, 16, 32)
 
 def make_student(seed: int = 0, *, widths: tuple[int, int, int] = STUDENT_WIDTHS) -> nn.Module:
     """A fresh small fast net (default widths 8/16/32, about 20 k parameters), seeded."""
-    seed = check_int(seed, "seed", low=0)
+    seed = check_seed(seed)
     if (not isinstance(widths, tuple) or len(widths) != 3
             or not all(isinstance(w, int) and not isinstance(w, bool) and w >= 1 for w in widths)):
         raise ValueError(f"widths must be a tuple of three positive ints (got {widths!r})")
@@ -113,13 +113,14 @@ def train_student(student: nn.Module, data, *, soft_targets: torch.Tensor | None
     if soft_targets is not None:
         if not isinstance(soft_targets, torch.Tensor) or soft_targets.ndim != 3 or soft_targets.shape[:2] != (2, n):
             raise ValueError(f"soft_targets must be the (2, {n}, classes) tensor that teacher_logits returns")
-    alpha = check_scalar(alpha, "alpha", low=0.0, high=1.0) if soft_targets is not None else 0.0
+    alpha = check_scalar(alpha, "alpha", low=0.0, high=1.0)  # checked even when no teacher uses it
+    alpha = alpha if soft_targets is not None else 0.0
     temperature = check_scalar(temperature, "temperature", low=0.0, low_open=True)
-    epochs = check_int(epochs, "epochs")
-    seed = check_int(seed, "seed", low=0)
+    epochs = check_int(epochs, "epochs", high=10**4)
+    seed = check_seed(seed)
     rec = dataclasses.replace(get_recipe(recipe), epochs=epochs, translate=0, label_smoothing=0.0)
     if batch_size is not None:
-        rec = dataclasses.replace(rec, batch_size=check_int(batch_size, "batch_size"))
+        rec = dataclasses.replace(rec, batch_size=check_int(batch_size, "batch_size", high=10**6))
     if lr is not None:
         rec = dataclasses.replace(rec, lr=check_scalar(lr, "lr", low=0.0, low_open=True))
     device = resolve_device(device)

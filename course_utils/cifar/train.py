@@ -676,9 +676,11 @@ def first_batch_loss(model: nn.Module, data, *, logit_scale: float | None = None
     :func:`fit` sets it, in train mode on the first ``batch_size`` training images. ``logit_scale`` replaces
     the net's own (FastNet scales its logits by 0.125). Returns ``{"loss", "logit_std"}``: the mean
     cross-entropy in nats and the spread of the logits. ``model`` itself is left untouched."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch nn.Module (got {type(model).__name__})")
     x_train, y_train, _, _ = _check_data(data)
-    batch_size = check_int(batch_size, "batch_size")
-    seed = check_int(seed, "seed", low=0)
+    batch_size = check_int(batch_size, "batch_size", high=10**6)
+    seed = check_seed(seed)
     net = copy.deepcopy(model)
     if logit_scale is not None:
         if not hasattr(net, "logit_scale"):
