@@ -159,9 +159,9 @@ class _DarkKnowledgeView:
         ax = self.fig.subplots()
         k = len(values["classes"])
         self.bars = ax.bar(np.arange(k), values["probs"], color=plots.COLORS["pred"], edgecolor="none")
-        ax.set_xticks(np.arange(k), values["classes"], rotation=35, ha="right")
+        ax.set_xticks(np.arange(k), values["classes"], rotation=90)
         ax.set_ylim(0, 1.05)
-        ax.set_ylabel("teacher's probability softmax(z/T)")
+        ax.set_ylabel("teacher's probability\nsoftmax(z/T)")
         ax.axhline(1 / k, color=plots.COLORS["neutral"], ls=":", lw=1)
         self.title = ax.set_title("")
         self.moving = [*self.bars]
