@@ -66,6 +66,16 @@ def _data():
 
 D = _data()
 
+
+def _evaluation():
+    """A real ``train.Evaluation`` of an untrained small net on 40 random images (what notebook 07 draws)."""
+    from course_utils.cifar import models, train
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randint(0, 256, (40, 3, 32, 32), dtype=torch.uint8, generator=g)
+    y = torch.randint(0, 10, (40,), generator=g)
+    return train.evaluate(models.make_model("quick"), x, y, batch_size=20, tta=False)
+
 #: figure function's qualified name -> a function drawing it at the settings the notebooks use
 FIGURES = {
     "widgets.distribution_figure": lambda: W.distribution_figure(),
@@ -102,10 +112,7 @@ FIGURES = {
         [f"cat\n0.9{i}" for i in range(8)], ncols=4)[0].figure,
     "cifar.figures.plot_confusion": _axes_figure(lambda ax: cifar_figures.plot_confusion(
         np.random.default_rng(0).integers(0, 100, (10, 10)) + 400 * np.eye(10, dtype=int), cifar_data.CLASSES, ax)),
-    "cifar.figures.plot_test_losses": _axes_figure(lambda ax: cifar_figures.plot_test_losses(SimpleNamespace(
-        probs=torch.softmax(torch.randn(300, 10, generator=torch.Generator().manual_seed(0)) * 3, 1),
-        targets=torch.randint(0, 10, (300,), generator=torch.Generator().manual_seed(1)),
-        losses=torch.rand(300, generator=torch.Generator().manual_seed(2)) * 4, per_class_accuracy=[0.5] * 10), ax)),
+    "cifar.figures.plot_test_losses": _axes_figure(lambda ax: cifar_figures.plot_test_losses(_evaluation(), ax)),
     "compression.plot_markov_rates": _axes_figure(lambda ax: compression.plot_markov_rates(
         {"uniform": 1.585, "unigram": 1.43, "bigram": 1.173, "true P": 1.173}, 1.169, ax=ax)),
     "compression.plot_bits_per_character": _axes_figure(lambda ax: compression.plot_bits_per_character(
