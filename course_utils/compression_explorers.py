@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 
 from . import arithmetic_coding, plots
 from ._validate import as_float, check_int, check_scalar, check_seed, check_str_sequence
-from .widgets import Explorer
+from .widgets import Explorer, ExplorerView, static_figure
 
 __all__ = [
     "surprise_explorer",
@@ -38,29 +38,6 @@ Q_MIN, Q_MAX = 1e-4, 0.9999
 SURPRISE_REPEATS = 4000
 
 
-def _static(view_cls, values: dict) -> Figure:
-    import matplotlib.pyplot as plt
-
-    fig = plt.figure(figsize=plots.scaled(view_cls.figsize), layout="constrained")
-    view_cls(fig, values)
-    plt.close(fig)
-    return fig
-
-
-class _ViewBase:
-    """The explorer-view contract of :mod:`course_utils.widgets`: ``draw`` once, ``update`` moves artists."""
-
-    figsize = (9.0, 3.6)
-    #: Device pixels per CSS pixel of the live image (see :class:`course_utils.widgets.Explorer`).
-    pixel_ratio = 1
-
-    def __init__(self, fig: Figure, values: dict, *, live: bool = False):
-        self.fig, self.live = fig, live
-        self.moving: list = []
-        self.slow: list = []
-        self.slow_changed = False
-        self.draw(values)
-        self.update(values)
 
 
 # ---------------------------------------------------------------- the cost of a surprise
@@ -75,7 +52,7 @@ def surprise_values(q: float, repeats: int = SURPRISE_REPEATS) -> dict:
             "coder_bytes": len(data), "repeats": repeats, "ideal_nats": float(-np.log(q))}
 
 
-class _SurpriseView(_ViewBase):
+class _SurpriseView(ExplorerView):
     figsize = (8.0, 3.6)
 
     def draw(self, values: dict) -> None:
@@ -134,7 +111,7 @@ def surprise_explorer(q: float = 0.1) -> Explorer:
 
 def surprise_figure(q: float = 0.01) -> Figure:
     """The surprise explorer's view at ``q``, drawn once."""
-    return _static(_SurpriseView, surprise_values(q))
+    return static_figure(_SurpriseView, surprise_values(q))
 
 
 # ---------------------------------------------------------------- sampling temperature of a language model
@@ -179,7 +156,7 @@ def temperature_values(logits_fn: Callable[[str], np.ndarray], alphabet: str, pr
             "top_probs": q[top], "sample": text[len(prompt):], "alphabet": alphabet}
 
 
-class _TemperatureView(_ViewBase):
+class _TemperatureView(ExplorerView):
     figsize = (9.0, 3.8)
 
     def draw(self, values: dict) -> None:
@@ -270,4 +247,4 @@ def temperature_explorer(logits_fn: Callable[[str], np.ndarray], alphabet: str, 
 def temperature_figure(logits_fn: Callable[[str], np.ndarray], alphabet: str, prompt: str,
                        temperature: float = 1.0) -> Figure:
     """The temperature explorer's view for one prompt and temperature, with a sample, drawn once."""
-    return _static(_TemperatureView, temperature_values(logits_fn, alphabet, prompt, temperature))
+    return static_figure(_TemperatureView, temperature_values(logits_fn, alphabet, prompt, temperature))

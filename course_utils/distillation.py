@@ -35,7 +35,7 @@ from ._validate import (
     check_seed,
     reduce,
 )
-from .widgets import Explorer
+from .widgets import Explorer, ExplorerView, static_figure
 
 __all__ = [
     "CIFAR10_CLASSES", "EXAMPLE_TEACHER_LOGITS", "soften", "kd_loss", "kd_soft_gradient", "kd_gradient_scale",
@@ -141,19 +141,10 @@ def dark_knowledge_values(logits=None, temperature: float = 1.0, *, classes=CIFA
             "wrong_mass": float(1 - p[order[0]])}
 
 
-class _DarkKnowledgeView:
+class _DarkKnowledgeView(ExplorerView):
     """Bars of softmax(z / T), one per class; the predicted class in orange, the close wrong ones outlined."""
 
     figsize = (9.0, 3.8)
-    pixel_ratio = 1
-
-    def __init__(self, fig: Figure, values: dict, *, live: bool = False):
-        self.fig, self.live = fig, live
-        self.moving: list = []
-        self.slow: list = []
-        self.slow_changed = False
-        self.draw(values)
-        self.update(values)
 
     def draw(self, values: dict) -> None:
         ax = self.fig.subplots()
@@ -213,13 +204,7 @@ def dark_knowledge_explorer(logits=None, *, classes=CIFAR10_CLASSES, temperature
 
 def dark_knowledge_figure(logits=None, *, classes=CIFAR10_CLASSES, temperature: float = 4.0) -> Figure:
     """The dark-knowledge explorer's view at ``temperature``, drawn once (its static twin)."""
-    import matplotlib.pyplot as plt
-
-    values = dark_knowledge_values(logits, temperature, classes=classes)
-    fig = plt.figure(figsize=plots.scaled(_DarkKnowledgeView.figsize), layout="constrained")
-    _DarkKnowledgeView(fig, values)
-    plt.close(fig)
-    return fig
+    return static_figure(_DarkKnowledgeView, dark_knowledge_values(logits, temperature, classes=classes))
 
 
 # ---------------------------------------------------------------- InfoNCE

@@ -46,7 +46,7 @@ _SLIDER_STYLE = {"description_width": "110px"}
 
 
 # ---------------------------------------------------------------- the machinery shared by all explorers
-class _View:
+class ExplorerView:
     """The figure of one explorer: ``draw`` builds the artists, ``update(values)`` moves them.
 
     ``update`` returns True when axis limits changed, so the live explorer redraws the background.
@@ -78,7 +78,7 @@ class _View:
 class _Renderer:
     """Agg rendering with blitting: a cached background, the moving artists drawn over it, PNG bytes out."""
 
-    def __init__(self, fig: Figure, view: _View):
+    def __init__(self, fig: Figure, view: ExplorerView):
         self.fig, self.view = fig, view
         self.canvas = FigureCanvasAgg(fig)
         self._background = None  # the axes without any moving artist
@@ -178,7 +178,7 @@ class Explorer(widgets.VBox):
 
     css_class = "ce-explorer"
 
-    def __init__(self, controls: dict[str, widgets.Widget], compute: Callable[..., dict], view_cls: type[_View],
+    def __init__(self, controls: dict[str, widgets.Widget], compute: Callable[..., dict], view_cls: type[ExplorerView],
                  readout: Callable[[dict], list], *, title: str, name: str):
         self.controls = controls
         self._compute, self._readout_rows, self.title = compute, readout, title
@@ -224,7 +224,7 @@ class Explorer(widgets.VBox):
         return self.image.value
 
 
-def _static_figure(view_cls: type[_View], values: dict) -> Figure:
+def static_figure(view_cls: type[ExplorerView], values: dict) -> Figure:
     """The static twin: the same view drawn once on a pyplot figure (closed, so a notebook shows it once)."""
     import matplotlib.pyplot as plt
 
@@ -285,7 +285,7 @@ def distribution_values(p, q, unit: str = "bits") -> dict:
     }
 
 
-class _DistributionView(_View):
+class _DistributionView(ExplorerView):
     figsize = (9.0, 3.6)
 
     def draw(self, values: dict) -> None:
@@ -351,7 +351,7 @@ def distribution_figure(p=None, q=None, *, unit: str = "bits", num_outcomes: int
     n = check_int(num_outcomes, "num_outcomes", low=2, high=10)
     p = _default_p(n) if p is None else _normalise(p, "p")
     q = np.full(p.size, 1.0 / p.size) if q is None else q
-    return _static_figure(_DistributionView, distribution_values(p, q, unit))
+    return static_figure(_DistributionView, distribution_values(p, q, unit))
 
 
 # ---------------------------------------------------------------- binary explorer: the "confidently wrong" picture
@@ -392,7 +392,7 @@ def binary_values(q: float, y: int) -> dict:
     }
 
 
-class _BinaryView(_View):
+class _BinaryView(ExplorerView):
     figsize = (9.0, 3.6)
 
     def draw(self, values: dict) -> None:
@@ -447,7 +447,7 @@ def binary_explorer(q: float = 0.3, y: int = 1) -> Explorer:
 
 def binary_figure(q: float = 0.05, y: int = 1) -> Figure:
     """The binary explorer's view at ``q`` and ``y`` (by default the confidently wrong q = 0.05, y = 1)."""
-    return _static_figure(_BinaryView, binary_values(q, y))
+    return static_figure(_BinaryView, binary_values(q, y))
 
 
 # ---------------------------------------------------------------- softmax explorer: logits, temperature, target
@@ -473,7 +473,7 @@ def softmax_values(logits, temperature: float = 1.0, target: int = 0) -> dict:
     }
 
 
-class _SoftmaxView(_View):
+class _SoftmaxView(ExplorerView):
     figsize = (9.0, 3.6)
 
     def draw(self, values: dict) -> None:
@@ -540,7 +540,7 @@ def softmax_figure(logits=None, *, temperature: float = 1.0, target: int = 0, nu
     """The softmax explorer's view at the given logits, temperature and target."""
     if logits is None:
         logits = _default_logits(check_int(num_classes, "num_classes", low=2, high=10))
-    return _static_figure(_SoftmaxView, softmax_values(logits, temperature, target))
+    return static_figure(_SoftmaxView, softmax_values(logits, temperature, target))
 
 
 # ---------------------------------------------------------------- loss family explorer
@@ -561,7 +561,7 @@ def loss_family_values(q: float, gamma: float = 2.0, pos_weight: float = 3.0, la
     return out
 
 
-class _LossFamilyView(_View):
+class _LossFamilyView(ExplorerView):
     figsize = (9.0, 4.2)
 
     def draw(self, values: dict) -> None:
@@ -615,11 +615,11 @@ def loss_family_explorer() -> Explorer:
 def loss_family_figure(q: float = 0.3, *, gamma: float = 2.0, pos_weight: float = 3.0,
                        label_smoothing: float = 0.1) -> Figure:
     """The loss family explorer's view at the given settings."""
-    return _static_figure(_LossFamilyView, loss_family_values(q, gamma, pos_weight, label_smoothing))
+    return static_figure(_LossFamilyView, loss_family_values(q, gamma, pos_weight, label_smoothing))
 
 
 # --- calibration ---
-class _ReliabilityView(_View):
+class _ReliabilityView(ExplorerView):
     figsize = (5.0, 4.8)
     pixel_ratio = 2
 
@@ -715,4 +715,4 @@ def reliability_figure(logits, targets, *, temperature: float = 1.0, n_bins: int
     """The temperature explorer's view at one temperature: the static twin."""
     t = calibration.check_temperature(temperature)
     n_bins = calibration.check_n_bins(n_bins)
-    return _static_figure(_ReliabilityView, _temperature_compute(logits, targets)(t, n_bins))
+    return static_figure(_ReliabilityView, _temperature_compute(logits, targets)(t, n_bins))
