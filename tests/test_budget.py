@@ -109,6 +109,23 @@ def test_the_schedule_ends_at_the_budget(tiny, clock, monkeypatch):
     assert len(hist.step_loss) * 0.05 <= plan.train_budget_s + 0.05
 
 
+def test_a_machine_faster_than_measured_still_uses_the_whole_budget(tiny, clock, monkeypatch):
+    """The warm-up measured 0.05 s a step, but training runs at 0.042 s (19% faster, inside the headroom): the
+    clock, not the epoch count, ends the schedule, so the run does not finish early."""
+    _machine(monkeypatch, clock, step_s=0.042)
+    monkeypatch.setattr(budget, "_one_step", lambda *a, **k: clock.tick(0.05))
+    start = clock()
+    hist, plan = budget.budgeted_fit(models.make_model("quick"), tiny, recipe=TINY, budget_s=3.0, device="cpu",
+                                     progress=False, live_plot=False, log=None, eval_each_epoch=False)
+    assert hist.stopped_by_budget
+    assert plan.budget_s - plan.eval_seconds - 0.042 <= clock() - start <= plan.budget_s - plan.eval_seconds + 0.042
+    assert plan.epochs > plan.expected_epochs
+
+
+def test_plan_epochs_rounds_up_so_the_clock_ends_the_last_epoch():
+    assert budget.plan_epochs(100, n_train=1000, images_per_second=17.8) == 2  # 1.78 epochs fit: 2, cut by the clock
+
+
 def test_measuring_leaves_the_model_alone(tiny):
     model = models.make_model("quick")
     before = {k: v.clone() for k, v in model.state_dict().items()}
@@ -116,7 +133,27 @@ def test_measuring_leaves_the_model_alone(tiny):
     assert ips > 0 and all(torch.equal(before[k], v) for k, v in model.state_dict().items())
 
 
-def test_a_recipe_without_a_budget_needs_one(tiny):
-    with pytest.raises(ValueError, match="budget_s"):
-        budget.budgeted_fit(models.make_model("quick"), tiny, recipe="full", log=None)
+def test_a_recipe_without_a_budget_trains_its_fixed_epochs_and_says_so(tiny):
+    lines = []
+    hist, plan = budget.budgeted_fit(models.make_model("quick"), tiny, recipe=dataclasses.replace(TINY, epochs=2),
+                                     device="cpu", progress=False, live_plot=False, log=lines.append,
+                                     eval_each_epoch=False)
+    assert plan.budget_s is None and plan.train_budget_s is None and plan.epochs == 2 and hist.epoch == [1, 2]
+    assert lines[0].startswith("no time budget: a fixed 2 epoch(s)") and "images/s" in lines[0]
     assert budget.BUDGETS == {"quick": 180.0, "standard": 600.0}
+    with pytest.raises(ValueError, match="budget_s"):
+        budget.budgeted_fit(models.make_model("quick"), tiny, recipe=TINY, budget_s=-1.0, log=None)
+
+
+def test_a_budgeted_run_is_found_again_whatever_epochs_the_machine_allowed(tiny, clock, monkeypatch, tmp_path):
+    """Notebook 07 re-run: a slower warm-up plans fewer epochs, yet the finished checkpoint is reused."""
+    runs = []
+    for step_s in (0.05, 0.08):
+        _machine(monkeypatch, clock, step_s=step_s)
+        hist, plan = budget.budgeted_fit(models.make_model("quick"), tiny, recipe=TINY, budget_s=3.0, device="cpu",
+                                         progress=False, live_plot=False, log=None, eval_each_epoch=False,
+                                         checkpoint_dir=tmp_path)
+        runs.append((hist, plan))
+    assert runs[1][1].epochs < runs[0][1].epochs
+    assert not runs[0][0].reused_checkpoint and runs[1][0].reused_checkpoint
+    assert len(list(tmp_path.glob("*.pt"))) == 1

@@ -158,6 +158,8 @@ def test_fit_rejects_float_images(tiny):
 
 def test_notebook_recipe():
     assert train.notebook_recipe(fast=False).name == train.NOTEBOOK_RECIPE
+    assert train.notebook_recipe(fast=False).budget_s == train.BUDGETS[train.NOTEBOOK_RECIPE] == 600.0
+    assert train.notebook_recipe(fast=True).budget_s is None
     assert train.notebook_recipe(fast=True).epochs <= 5
 
 
@@ -236,3 +238,12 @@ def test_the_tutorial_recipe_runs_in_float32_and_a_recipe_sets_the_default(tiny)
     with pytest.raises(ValueError, match="precision"):
         train.fit(models.make_model("quick"), tiny, recipe=dataclasses.replace(TINY, precision="half"),
                   progress=False, live_plot=False)
+
+
+def test_a_budgeted_runs_checkpoint_ignores_the_epochs_and_a_fixed_runs_does_not(tiny, tmp_path):
+    model = models.make_model("quick")
+    path = lambda rec: train.checkpoint_path(tmp_path, model, tiny, recipe=rec)  # noqa: E731
+    budgeted = dataclasses.replace(TINY, budget_s=60.0)
+    assert path(dataclasses.replace(budgeted, epochs=2)) == path(dataclasses.replace(budgeted, epochs=7))
+    assert path(dataclasses.replace(TINY, epochs=2)) != path(dataclasses.replace(TINY, epochs=7))
+    assert path(budgeted) != path(dataclasses.replace(budgeted, budget_s=120.0)) != path(TINY)

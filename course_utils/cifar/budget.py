@@ -1,9 +1,11 @@
 """Recipes defined by a time budget: the demo ends on time on any machine.
 
 ``budgeted_fit`` first measures this machine's training throughput (a few warm-up steps on a copy of the
-model, counted in the budget), estimates the final evaluation, and chooses the number of epochs so that the
-one-cycle schedule ends when the budget, less the evaluation, is spent. ``fit`` then anneals by the clock
-(its ``time_budget_s``), so a slower machine gets fewer epochs, never a late finish.
+model, counted in the budget), estimates the final evaluation, and works out how many epochs fit in what is
+left. ``fit`` then anneals the one-cycle schedule by the clock (its ``time_budget_s``): the schedule ends when
+the budget, less the evaluation, is spent, in the middle of an epoch if need be. The epoch count is only a
+ceiling, with headroom (``HEADROOM``), so a machine that runs faster than the warm-up measured still uses the
+whole budget, and a slower one gets fewer epochs, never a late finish.
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ from . import optim, train
 from .data import CIFAR10, augment_batch, normalize_batch
 from .devices import autocast, resolve_device, resolve_precision
 
-__all__ = ["BUDGETS", "Plan", "plan_epochs", "measure_throughput", "budgeted_fit"]
+__all__ = ["BUDGETS", "HEADROOM", "Plan", "plan_epochs", "measure_throughput", "budgeted_fit"]
 
 #: Seconds of training plus the final evaluation, per recipe: "the best run in 3 (10) minutes".
-BUDGETS: dict[str, float] = {"quick": 180.0, "standard": 600.0}
+BUDGETS = train.BUDGETS
+#: The epoch ceiling allows this much more throughput than the warm-up measured: the clock, not the count,
+#: ends the schedule (a count that ran out first would end the run early and waste the budget).
+HEADROOM = 1.25
 #: The longest budget accepted: a week (a longer one is a typo, and its epoch count would overflow).
 MAX_BUDGET_S = 7 * 24 * 3600.0
 
@@ -34,38 +39,47 @@ MAX_BUDGET_S = 7 * 24 * 3600.0
 class Plan:
     """What ``budgeted_fit`` chose, and why."""
 
-    budget_s: float  # training + final evaluation
-    epochs: int
+    budget_s: float | None  # training + final evaluation; None: a fixed number of epochs
+    epochs: int  # with a budget, a ceiling: the clock ends the schedule
+    expected_epochs: float  # what fits at the measured throughput
     images_per_second: float  # training throughput measured here
     eval_seconds: float  # the final evaluation's estimated time, kept inside the budget
     warmup_seconds: float  # spent measuring, counted in the budget
     precision: str
 
     @property
-    def train_budget_s(self) -> float:
-        """What ``fit`` gets as its time budget."""
+    def train_budget_s(self) -> float | None:
+        """What ``fit`` gets as its time budget (None without a budget)."""
+        if self.budget_s is None:
+            return None
         return max(self.budget_s - self.warmup_seconds - self.eval_seconds, 1e-3)
 
     def describe(self, n_train: int) -> str:
         """Budget, epochs chosen and why (images/s), precision: the lines a notebook prints."""
         per_epoch = n_train / self.images_per_second
+        if self.budget_s is None:
+            return (f"no time budget: a fixed {self.epochs} epoch(s), precision {self.precision}\n"
+                    f"measured {self.images_per_second:,.0f} training images/s: one epoch of {n_train:,} images "
+                    f"takes about {per_epoch:.1f} s, the run about {self.epochs * per_epoch:.0f} s")
         return (f"budget {self.budget_s:.0f} s (training and the final evaluation), precision {self.precision}\n"
                 f"measured {self.images_per_second:,.0f} training images/s: one epoch of {n_train:,} images takes "
                 f"about {per_epoch:.1f} s\n"
-                f"-> {self.epochs} epoch(s) in {self.train_budget_s:.0f} s, after {self.warmup_seconds:.1f} s of "
-                f"measuring and before about {self.eval_seconds:.1f} s of final evaluation")
+                f"-> about {self.expected_epochs:.1f} epoch(s) in {self.train_budget_s:.0f} s, after "
+                f"{self.warmup_seconds:.1f} s of measuring and before about {self.eval_seconds:.1f} s of final "
+                f"evaluation;\n   the schedule follows the clock and ends on time (at most {self.epochs} epoch(s))")
 
 
 def plan_epochs(budget_s: float, *, n_train: int, images_per_second: float, eval_seconds: float = 0.0,
                 warmup_seconds: float = 0.0, max_epochs: int | None = None) -> int:
-    """The number of whole epochs of ``n_train`` images that fit in what the budget leaves after the warm-up
-    and the final evaluation, at ``images_per_second``: at least 1, at most ``max_epochs``."""
+    """The epochs of ``n_train`` images that fit in what the budget leaves after the warm-up and the final
+    evaluation, at ``images_per_second``, rounded up (the clock ends the last one): at least 1, at most
+    ``max_epochs``."""
     budget_s = check_scalar(budget_s, "budget_s", low=0.0, low_open=True)
     n_train = check_int(n_train, "n_train", high=10**9)
     ips = check_scalar(images_per_second, "images_per_second", low=0.0, low_open=True)
     spare = budget_s - check_scalar(eval_seconds, "eval_seconds", low=0.0) \
         - check_scalar(warmup_seconds, "warmup_seconds", low=0.0)
-    epochs = max(1, math.floor(spare * ips / n_train)) if spare > 0 else 1
+    epochs = max(1, math.ceil(spare * ips / n_train - 1e-9)) if spare > 0 else 1
     return epochs if max_epochs is None else min(epochs, check_int(max_epochs, "max_epochs", high=train.MAX_EPOCHS))
 
 
@@ -112,16 +126,20 @@ def _eval_seconds(recipe, n_test: int, images_per_second: float) -> float:
 
 def budgeted_fit(model: nn.Module, data, *, recipe="quick", budget_s: float | None = None, device=None,
                  precision: str | None = None, warmup_steps: int = 3, log=print, **fit_kwargs):
-    """Train ``recipe`` within ``budget_s`` seconds (default ``BUDGETS[recipe]``), the final evaluation
-    included: measure, plan (``Plan``), print the plan with ``log`` (also ``fit``'s log), and ``fit`` for the
-    planned epochs with the schedule annealed by the clock. Returns ``(history, plan)``; evaluate right
-    after, inside the budget."""
+    """Train ``recipe`` within ``budget_s`` seconds (default: the recipe's ``budget_s``, else
+    ``BUDGETS[recipe.name]``), the final evaluation
+    included: measure, plan (``Plan``), print the plan with ``log`` (also ``fit``'s log), and ``fit`` with the
+    schedule annealed by the clock. Returns ``(history, plan)``; evaluate right after, inside the budget.
+
+    A recipe without a budget (``full``, or notebook 07's fast mode) trains its fixed epochs; the plan then
+    says so, with the measured speed. A checkpoint of a budgeted run is found again on the next run, however
+    many epochs this machine's speed allowed (see ``fit``'s ``checkpoint_dir``)."""
     t0 = train.clock()
     rec = train.get_recipe(recipe)
-    budget_s = BUDGETS.get(rec.name) if budget_s is None else budget_s
     if budget_s is None:
-        raise ValueError(f"recipe {rec.name!r} has no time budget: pass budget_s")
-    budget_s = check_scalar(budget_s, "budget_s", low=0.0, low_open=True, high=MAX_BUDGET_S)
+        budget_s = rec.budget_s if rec.budget_s is not None else BUDGETS.get(rec.name)
+    if budget_s is not None:
+        budget_s = check_scalar(budget_s, "budget_s", low=0.0, low_open=True, high=MAX_BUDGET_S)
     warmup_steps = check_int(warmup_steps, "warmup_steps", high=1000)
     if log is not None and not callable(log):
         raise TypeError(f"log must be a function such as print, or None (got {type(log).__name__})")
@@ -130,12 +148,16 @@ def budgeted_fit(model: nn.Module, data, *, recipe="quick", budget_s: float | No
     ips = measure_throughput(model, data, rec, device=dev, precision=prec, steps=warmup_steps)
     warmup = train.clock() - t0
     eval_s = _eval_seconds(rec, len(data.x_test), ips)
-    epochs = plan_epochs(budget_s, n_train=len(data.x_train), images_per_second=ips, eval_seconds=eval_s,
-                         warmup_seconds=warmup)
-    plan = Plan(budget_s, epochs, ips, eval_s, warmup, prec)
+    if budget_s is None:
+        plan = Plan(None, rec.epochs, float(rec.epochs), ips, eval_s, warmup, prec)
+    else:
+        epochs = plan_epochs(budget_s, n_train=len(data.x_train), images_per_second=HEADROOM * ips,
+                             eval_seconds=eval_s, warmup_seconds=warmup)
+        expected = max(budget_s - warmup - eval_s, 0.0) * ips / len(data.x_train)
+        plan = Plan(budget_s, epochs, expected, ips, eval_s, warmup, prec)
+        rec = dataclasses.replace(rec, epochs=epochs, budget_s=budget_s)
     if log:
         log(plan.describe(len(data.x_train)))
-    rec = dataclasses.replace(rec, epochs=epochs)
     history = train.fit(model, data, recipe=rec, time_budget_s=plan.train_budget_s, device=dev, precision=prec,
                         log=log, **fit_kwargs)
     return history, plan

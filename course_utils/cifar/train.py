@@ -41,7 +41,8 @@ from .data import augment_batch, normalize_batch
 from .devices import autocast, grad_scaler, resolve_device, resolve_precision
 
 __all__ = [
-    "Recipe", "RECIPES", "NOTEBOOK_RECIPE", "notebook_recipe", "get_recipe", "smoothed_target_entropy", "History",
+    "Recipe", "RECIPES", "BUDGETS", "NOTEBOOK_RECIPE",
+    "notebook_recipe", "get_recipe", "smoothed_target_entropy", "History",
     "Evaluation", "shift_batch", "predict_logits", "evaluate", "per_class_accuracy", "confident_mistakes",
     "describe_predictions", "checkpoint_path", "fit", "first_batch_loss",
 ]
@@ -77,6 +78,10 @@ class Recipe:
     whiten: bool = True  # set the fast net's stem from the data before training
     precision: str = "auto"  # "auto", "bf16", "fp16" or "fp32": see devices.resolve_precision
     description: str = ""
+    # Seconds for training plus the final evaluation when the run is defined by a time budget (set by
+    # budget.budgeted_fit and notebook_recipe); then the epochs are whatever the machine's speed allowed, and
+    # checkpoints ignore them. None: a fixed number of epochs.
+    budget_s: float | None = None
 
 
 #: The named recipes. ``tutorial`` reproduces the PyTorch tutorial in this harness, for comparison.
@@ -100,16 +105,20 @@ RECIPES: dict[str, Recipe] = {
 
 #: The notebook's default recipe in full mode (see ``notebook_recipe``).
 NOTEBOOK_RECIPE = "standard"
+#: Seconds of training plus the final evaluation, per recipe: "the best run in 3 (10) minutes" on the machine
+#: at hand (``budget.budgeted_fit``). ``full`` has none: it is a fixed amount of work.
+BUDGETS: dict[str, float] = {"quick": 180.0, "standard": 600.0}
 
 
 def notebook_recipe(fast: bool | None = None) -> Recipe:
-    """The recipe notebook 07 trains: ``standard`` in full mode; in fast mode (default
-    ``settings.fast_mode()``) a few short epochs of the ``quick`` recipe with small batches, which finish in
+    """The recipe notebook 07 trains: ``standard`` on its time budget in full mode (``budget_s`` set, so its
+    checkpoint is found again whatever epochs the machine allowed); in fast mode (default
+    ``settings.fast_mode()``) a fixed 4 short epochs of the ``quick`` recipe with small batches, which finish in
     seconds on the stand-in data."""
     if settings.fast_mode(fast):
         return dataclasses.replace(RECIPES["quick"], name="fast", epochs=4, batch_size=50, lr=0.1,
                                    description="fast mode: seconds, for checking that everything runs")
-    return RECIPES[NOTEBOOK_RECIPE]
+    return dataclasses.replace(RECIPES[NOTEBOOK_RECIPE], budget_s=BUDGETS[NOTEBOOK_RECIPE])
 
 
 def smoothed_target_entropy(label_smoothing: float, num_classes: int = 10) -> float:
@@ -354,6 +363,8 @@ def _fingerprint(model: nn.Module, data, recipe: Recipe, seed: int) -> str:
     """A short hash of what determines the run: recipe, seed, model shape, labels and a sample of pixels."""
     # Only what changes the training counts: editing a recipe's name or description keeps its checkpoints.
     fields = {k: v for k, v in dataclasses.asdict(recipe).items() if k not in ("name", "description")}
+    # A run defined by its time budget is the same run whatever epochs this machine's speed allowed.
+    fields.pop("epochs" if recipe.budget_s is not None else "budget_s")
     h = hashlib.sha1(json.dumps(fields, sort_keys=True).encode())
     h.update(f"{seed}|{type(model).__name__}|{sum(p.numel() for p in model.parameters())}".encode())
     h.update(str(tuple(data.x_train.shape)).encode())
