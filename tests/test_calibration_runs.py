@@ -84,12 +84,26 @@ def test_calibration_run_end_to_end_and_checkpoint_reuse(fixture_data, tmp_path)
     assert md[0].startswith("| run | T |") and md[1].startswith("|---|---:") and len(md) == 3
 
 
+def test_a_recipe_with_a_time_budget_trains_on_its_budget(fixture_data, monkeypatch):
+    from course_utils.cifar import budget
+
+    calls = []
+    real = budget.budgeted_fit
+    monkeypatch.setattr(budget, "budgeted_fit", lambda *a, **k: calls.append(k["recipe"]) or real(*a, **k))
+    rec = dataclasses.replace(train.RECIPES["quick"], name="tiny-budget", epochs=1, batch_size=32, budget_s=30.0)
+    run = study.calibration_run(fixture_data, recipe=rec, n_val=40, n_train_losses=20)
+    assert calls == [rec] and run.recipe == "tiny-budget" and np.isfinite(run.temperature)
+    study.calibration_run(fixture_data, recipe=rec, n_val=40, n_train_losses=20, epochs=1)  # fixed epochs: fit
+    assert len(calls) == 1
+
+
 def test_study_settings(fixture_data):
     small, kw = study.study_settings(fixture_data, fast=True)
     assert len(small.y_test) == 80 and kw["n_val"] == 48 and kw["checkpoint_dir"] is None
     assert kw["recipe"].epochs == 1 and kw["recipe"].model == "quick"
     full, kw = study.study_settings(fixture_data, fast=False)
-    assert full is fixture_data and kw["recipe"] == "quick" and kw["n_val"] == 5000
+    assert full is fixture_data and kw["recipe"].name == "quick" and kw["n_val"] == 5000
+    assert kw["recipe"].budget_s == 180.0  # the quick recipe on its 3-minute budget
     assert kw["checkpoint_dir"] == settings.checkpoint_root()
     with pytest.raises(TypeError, match="fast must be True, False or None"):
         study.study_settings(fixture_data, fast="yes")

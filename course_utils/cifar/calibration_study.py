@@ -18,7 +18,7 @@ import torch
 from .. import settings
 from .._validate import check_flag, check_int, check_scalar, check_seed
 from ..calibration import apply_temperature, calibration_metrics, fit_temperature, negative_log_likelihood
-from . import models, train
+from . import budget, models, train
 from .data import CIFAR10, flip_labels, subset
 
 __all__ = ["VAL_SIZE", "split_validation", "CalibrationRun", "calibration_run", "study_settings", "runs_table"]
@@ -110,7 +110,8 @@ def calibration_run(data, *, recipe="quick", label_smoothing: float | None = Non
     ``n_val`` training images are held out (:func:`split_validation`); ``noise`` flips that fraction of
     the remaining training labels (``data.flip_labels``, the held-out labels stay clean); the model trains
     with ``train.fit`` (``recipe``, ``epochs``, ``label_smoothing``, ``checkpoint_dir``, ``seed``,
-    ``precision``: default the recipe's); T is fitted on the held-out split; the test metrics are computed
+    ``precision``: default the recipe's), or with ``budget.budgeted_fit`` when the recipe has a time budget
+    (``budget_s``) and no ``epochs`` is given; T is fitted on the held-out split; the test metrics are computed
     at T = 1 and at the fitted T, from the (TTA-averaged, when the recipe uses it) logits in float64.
     """
     _check_cifar(data)
@@ -125,9 +126,12 @@ def calibration_run(data, *, recipe="quick", label_smoothing: float | None = Non
     train_data, x_val, y_val, flipped = _noisy_split(data, n_val, noise, seed)
     model = models.make_model(rec.model, num_classes=len(data.classes), seed=seed)
     t0 = time.perf_counter()
-    hist = train.fit(model, train_data, recipe=rec, epochs=epochs, label_smoothing=eps,
-                     checkpoint_dir=checkpoint_dir, seed=seed, progress=check_flag(progress, "progress"),
-                     live_plot=False, eval_each_epoch=False, log=log, precision=precision)
+    fit_kw = dict(label_smoothing=eps, checkpoint_dir=checkpoint_dir, seed=seed, live_plot=False,
+                  progress=check_flag(progress, "progress"), eval_each_epoch=False, log=log, precision=precision)
+    if rec.budget_s is not None and epochs is None:  # a recipe on its time budget (full mode: quick, 3 minutes)
+        hist, _ = budget.budgeted_fit(model, train_data, recipe=rec, **fit_kw)
+    else:
+        hist = train.fit(model, train_data, recipe=rec, epochs=epochs, **fit_kw)
     seconds = hist.train_seconds if hist.reused_checkpoint else time.perf_counter() - t0
 
     def logits_of(x):
@@ -151,14 +155,16 @@ def calibration_run(data, *, recipe="quick", label_smoothing: float | None = Non
 def study_settings(data, *, fast: bool | None = None):
     """The notebook's data and ``calibration_run`` keyword arguments, for fast or full mode.
 
-    Full mode: all of ``data``, the ``quick`` recipe, 5,000 held-out images, checkpoints reused (under
+    Full mode: all of ``data``, the ``quick`` recipe on its 3-minute budget (``budget.budgeted_fit``: fewer
+    epochs on a slower machine, never a late finish), 5,000 held-out images, checkpoints reused (under
     ``settings.checkpoint_root()``). Fast mode (``settings.fast_mode``): at most 1,000 training and 500
     test images, the quick recipe shrunk to 1 epoch of batches of 64, 200 held-out images, no checkpoints:
     seconds, not minutes.
     """
     _check_cifar(data)
     if not settings.fast_mode(fast):
-        return data, {"recipe": "quick", "n_val": VAL_SIZE, "checkpoint_dir": settings.checkpoint_root(),
+        quick = dataclasses.replace(train.RECIPES["quick"], budget_s=train.BUDGETS["quick"])
+        return data, {"recipe": quick, "n_val": VAL_SIZE, "checkpoint_dir": settings.checkpoint_root(),
                       "n_train_losses": 5000, "progress": True}
     data = subset(data, n_train=1000, n_test=500)
     recipe = dataclasses.replace(train.RECIPES["quick"], name="quick-fast", epochs=1, batch_size=64,
