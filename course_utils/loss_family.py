@@ -172,7 +172,7 @@ def noise_figure(exp: NoiseExperiment):
         a1.plot(xs, -(w[0] * xs + b) / w[1], color=color, ls=ls, label=label)
     a1.set(xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]), xlabel="$x_1$", ylabel="$x_2$", aspect="equal",
            title=f"{exp.counts.max()} mislabeled points, lower left")
-    a1.legend(frameon=False, fontsize=8, loc="upper left")
+    a1.legend(frameon=False, fontsize="small", loc="upper left")
     for loss, (color, ls, _) in style.items():
         a2.plot(exp.counts, exp.accuracy[loss], color=color, ls=ls, marker="o",
                 label="cross-entropy" if loss == "bce" else "MSE")

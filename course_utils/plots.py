@@ -29,8 +29,8 @@ from ._validate import (
     check_str,
 )
 
-__all__ = ["COLORS", "UNIT_LABELS", "PROJECTOR_SCALE", "PROJECTOR_FIGURE_SCALE", "BASE_FONT_SIZE", "use_style",
-           "scaled", "new_figure", "new_axes", "fmt_number", "nice_limit", "fit_limit",
+__all__ = ["COLORS", "UNIT_LABELS", "PROJECTOR_SCALE", "PROJECTOR_FIGURE_SCALE", "PROJECTOR_MAX_FIGSIZE",
+           "BASE_FONT_SIZE", "use_style", "scaled", "new_figure", "new_axes", "fmt_number", "nice_limit", "fit_limit",
            "DistributionBarsArtists", "CrossEntropyStackArtists", "LOSS_STYLES", "GRAD_STYLES", "binary_curve",
            "BinaryCurvesArtists", "plot_loss_vs_prob", "plot_grad_vs_prob", "BarsArtists", "ReliabilityArtists",
            "plot_reliability_diagram", "plot_loss_histogram", "plot_fit_history",
@@ -57,6 +57,10 @@ UNIT_LABELS = {"bits": "bits", "nats": "nats"}
 #: slide the figure is shrunk to fit), and the layout grows with it (tested: no text overprints or is clipped).
 PROJECTOR_SCALE = 1.6
 PROJECTOR_FIGURE_SCALE = 1.25
+#: The largest figure (inches, at 100 dpi) that a 1280x720 slide or a projected notebook shows at full size: a
+#: bigger one is shrunk on the screen, its text with it. Projector mode fits every figure inside this box
+#: (keeping its shape), so figure text stays at its set size: at least 20 px on a slide.
+PROJECTOR_MAX_FIGSIZE = (12.6, 5.1)
 BASE_FONT_SIZE = 11.0
 
 
@@ -106,8 +110,9 @@ def use_style(*, projector: bool = False) -> None:
 
 # ---------------------------------------------------------------- helpers
 def scaled(figsize, *, projector: bool | None = None) -> tuple[float, float]:
-    """A figure size (inches) for the mode: as given in normal mode, times PROJECTOR_FIGURE_SCALE in projector
-    mode (by default the current style's mode, read from its font size)."""
+    """A figure size (inches) for the mode: as given in normal mode; in projector mode (by default the current
+    style's mode, read from its font size) times PROJECTOR_FIGURE_SCALE, then shrunk, shape kept, to fit
+    PROJECTOR_MAX_FIGSIZE."""
     size = as_float(figsize, "figsize")
     if size.shape != (2,) or size.min() <= 0:
         raise ValueError(f"figsize must be (width, height) in inches, both > 0 (got {figsize!r:.60})")
@@ -116,7 +121,10 @@ def scaled(figsize, *, projector: bool | None = None) -> tuple[float, float]:
     else:
         projector = mpl.rcParams["font.size"] > BASE_FONT_SIZE * 1.01
     w, h = size
-    k = PROJECTOR_FIGURE_SCALE if projector else 1.0
+    if not projector:
+        return (float(w), float(h))
+    k = PROJECTOR_FIGURE_SCALE
+    k = min(k, PROJECTOR_MAX_FIGSIZE[0] / w, PROJECTOR_MAX_FIGSIZE[1] / h)
     return (float(w) * k, float(h) * k)
 
 
@@ -489,8 +497,9 @@ class ReliabilityArtists:
     ``moving`` lists the artists that change (the bars and the ECE box), for the explorers' blitting.
     """
 
-    def __init__(self, ax, bins, *, show_ece: bool = True):
+    def __init__(self, ax, bins, *, show_ece: bool = True, legend_outside: bool = False):
         self.ax = ax
+        self.legend_outside = legend_outside  # to the right of the axes (an explorer's wide view), not inside
         self.acc_bars = None
         self.gap_bars = None  # over-confidence: confidence above accuracy
         self.under_bars = None  # under-confidence: accuracy above confidence
@@ -521,7 +530,14 @@ class ReliabilityArtists:
         self.under_bars = self.ax.bar(left, zeros, width=width, align="edge", color=COLORS["accent"], alpha=0.55,
                                       edgecolor=COLORS["black"], hatch="\\\\", linewidth=0.8,
                                       label="under-confident: accuracy above confidence", zorder=3)
-        self.ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.85), fontsize="small", framealpha=0.9)
+        if self.legend_outside:  # the square diagram to the left, the legend in the room to its right
+            self.ax.set_anchor("W")
+            handles, labels = self.ax.get_legend_handles_labels()
+            labels = [label.replace(": ", ":\n") for label in labels]
+            self.ax.legend(handles, labels, loc="center left", bbox_to_anchor=(1.04, 0.5), fontsize="small",
+                           frameon=False)
+        else:
+            self.ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.85), fontsize="small", framealpha=0.9)
 
     def update(self, bins) -> bool:
         """Move the artists to new :class:`~course_utils.calibration.ReliabilityBins` (same axes). Returns

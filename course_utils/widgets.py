@@ -620,12 +620,12 @@ def loss_family_figure(q: float = 0.3, *, gamma: float = 2.0, pos_weight: float 
 
 # --- calibration ---
 class _ReliabilityView(ExplorerView):
-    figsize = (5.0, 4.8)
+    figsize = (8.6, 4.8)  # wide: the legend sits beside the square diagram, clear of its bars and ECE box
     pixel_ratio = 2
 
     def draw(self, values: dict) -> None:
         ax = self.fig.subplots(1, 1)
-        self.diagram = plots.ReliabilityArtists(ax, values["bins"])
+        self.diagram = plots.ReliabilityArtists(ax, values["bins"], legend_outside=True)
         self.title = ax.set_title("")
         self.moving = self.diagram.moving + [self.title]
 

@@ -110,6 +110,12 @@ FIGURES = {
     "cifar.figures.plot_images": lambda: cifar_figures.plot_images(
         torch.randint(0, 256, (8, 3, 32, 32), dtype=torch.uint8, generator=torch.Generator().manual_seed(0)),
         [f"cat\n0.9{i}" for i in range(8)], ncols=4)[0].figure,
+    "cifar.figures.plot_images (notebook 07's mistakes: 3-line titles, 8 across)": lambda: cifar_figures.plot_images(
+        torch.zeros((8, 3, 32, 32), dtype=torch.uint8), ["automobile →\ntruck 99%\nloss 4.6 nats"] * 8)[0].figure,
+    "cifar.figures.plot_images (notebook 07's samples: 16, 8 across)": lambda: cifar_figures.plot_images(
+        torch.zeros((16, 3, 32, 32), dtype=torch.uint8), list(cifar_data.CLASSES) + list(cifar_data.CLASSES[:6]))[0].figure,
+    "cifar.figures.plot_confusion (its own figure)": lambda: cifar_figures.plot_confusion(
+        np.random.default_rng(0).integers(0, 100, (10, 10)) + 400 * np.eye(10, dtype=int), cifar_data.CLASSES).figure,
     "cifar.figures.plot_confusion": _axes_figure(lambda ax: cifar_figures.plot_confusion(
         np.random.default_rng(0).integers(0, 100, (10, 10)) + 400 * np.eye(10, dtype=int), cifar_data.CLASSES, ax)),
     "cifar.figures.plot_test_losses": _axes_figure(lambda ax: cifar_figures.plot_test_losses(_evaluation(), ax)),
@@ -190,3 +196,14 @@ def test_projector_mode_scales_the_figure_with_the_text(mode):
     fig = W.binary_figure(q=0.05, y=1)
     width = fig.get_size_inches()[0]
     assert width == pytest.approx(9.0 * (plots.PROJECTOR_FIGURE_SCALE if mode else 1.0))
+
+
+@pytest.mark.parametrize("size", [(6.4, 4.0), (14.0, 4.8), (6.5, 5.5), (12.8, 3.5), (3.0, 2.0)])
+def test_projector_mode_fits_every_figure_in_what_a_slide_shows_at_full_size(size):
+    """A slide (1280x720) draws a figure at most 1272 x 520 px; 100 dpi: within PROJECTOR_MAX_FIGSIZE nothing
+    is shrunk, so the text keeps its projector size. The shape is kept."""
+    w, h = plots.scaled(size, projector=True)
+    assert w <= plots.PROJECTOR_MAX_FIGSIZE[0] + 1e-9 and h <= plots.PROJECTOR_MAX_FIGSIZE[1] + 1e-9
+    assert w / h == pytest.approx(size[0] / size[1])
+    assert w <= size[0] * plots.PROJECTOR_FIGURE_SCALE + 1e-9
+    assert plots.scaled(size, projector=False) == size

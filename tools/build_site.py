@@ -370,8 +370,9 @@ def block_height(block: str) -> int:
         return _wrapped_lines(_visible(heading.group(2)), kind) * _LINE_PX[kind] + 24
     if block.strip().startswith("```"):
         return _wrapped_lines(block, "code") * _LINE_PX["code"] + 24
-    if block.strip().startswith("$$"):
-        return 90 * max(1, block.count("\\\\") + 1)
+    if block.strip().startswith("$$"):  # a display: taller with sums, fractions and braces under it
+        tall = re.search(r"\\(underbrace|overbrace|frac|sum_|prod_|int_)", block)
+        return (140 if tall else 90) * max(1, block.count("\\\\") + 1)
     if block.strip().startswith("|"):
         return SLIDE_HEIGHT  # a table (cut to a few rows): a slide of its own
     if re.search(r"!\[[^\]]*\]\(", block):

@@ -22,7 +22,7 @@ from .._validate import (
     check_int,
     check_str_sequence,
 )
-from ..plots import COLORS, new_axes, plot_loss_histogram, scaled
+from ..plots import COLORS, PROJECTOR_MAX_FIGSIZE, new_axes, plot_loss_histogram, scaled
 
 __all__ = ["plot_images", "plot_confusion", "plot_test_losses"]
 
@@ -32,6 +32,24 @@ def _names(value, name: str, *, nonempty: bool = True) -> list[str]:
     if not isinstance(value, (list, tuple)):
         raise TypeError(f"{name} must be a list or tuple of str (got {type(value).__name__})")
     return check_str_sequence(list(value), name, nonempty=nonempty)
+
+
+def _image_grid(nrows: int, ncols: int, title_lines: int) -> np.ndarray:
+    """Axes for a grid of square images with ``title_lines`` lines of small text above each, placed by hand
+    (constrained layout misplaces titles over fixed-aspect images): the width is the mode's
+    (``plots.scaled``), each title gets its room at the mode's font size, and in projector mode the images
+    shrink, not the text, until the grid fits what a slide shows at full size."""
+    width, _ = scaled((1.6 * ncols, 1.0))
+    title_in = title_lines * plt.rcParams["font.size"] * 0.833 * 1.3 / 72 + 0.12
+    cell = width / ncols
+    if scaled((1.0, 1.0)) != (1.0, 1.0):  # projector mode: the whole grid within the slide's figure box
+        cell = min(cell, (PROJECTOR_MAX_FIGSIZE[1] / nrows - title_in) / 0.95)
+    side, row_h = 0.92 * cell, 0.95 * cell + title_in
+    fig = plt.figure(figsize=(cell * ncols, nrows * row_h))
+    fw, fh = fig.get_size_inches()
+    axes = [fig.add_axes(((c * cell + (cell - side) / 2) / fw, ((nrows - 1 - r) * row_h + 0.03 * cell) / fh,
+                          side / fw, side / fh)) for r in range(nrows) for c in range(ncols)]
+    return np.asarray(axes)
 
 
 def plot_images(x, titles=(), *, ncols: int = 8, axes=None, title_colors=()) -> np.ndarray:
@@ -48,9 +66,8 @@ def plot_images(x, titles=(), *, ncols: int = 8, axes=None, title_colors=()) -> 
     if axes is not None:
         axes = check_axes_sequence(axes, "axes", nrows * ncols)
     if axes is None:
-        lines = max([str(t).count("\n") + 1 for t in titles] or [1])
-        _, axes = plt.subplots(nrows, ncols, figsize=scaled((1.6 * ncols, (1.45 + 0.3 * lines) * nrows)),
-                               squeeze=False, layout="constrained")
+        lines = max([str(t).count("\n") + 1 for t in titles] or [1]) if titles else 0
+        axes = _image_grid(nrows, ncols, lines)
     axes = np.asarray(axes).reshape(-1)
     titles, colors = list(titles), list(title_colors)
     for i, ax in enumerate(axes):
@@ -63,7 +80,8 @@ def plot_images(x, titles=(), *, ncols: int = 8, axes=None, title_colors=()) -> 
 
 
 def plot_confusion(confusion, classes, ax=None):
-    """The confusion matrix as row fractions (each true class sums to 1), the diagonal being accuracy."""
+    """The confusion matrix as row percentages (each true class sums to 100), the diagonal being accuracy;
+    each cell of at least 0.5% is labelled with its whole percentage, at the figures' small text size."""
     c = torch.from_numpy(as_int_array(confusion, "confusion", low=0)).double()
     if c.ndim != 2 or c.shape[0] != c.shape[1] or c.shape[0] == 0:
         raise ValueError(f"confusion must be a non-empty square matrix (got shape {tuple(c.shape)})")
@@ -76,16 +94,17 @@ def plot_confusion(confusion, classes, ax=None):
     im = ax.imshow(frac, cmap="Blues", vmin=0, vmax=1)
     k = len(classes)
     ax.set(xticks=range(k), yticks=range(k), xlabel="predicted class", ylabel="true class")
-    ax.set_title("confusion matrix\n(fraction of each true class)", pad=14)  # clear of the colour bar's top label
+    ax.set_title("confusion matrix\n(% of each true class)", pad=14)  # clear of the colour bar's top label
     ax.set_xticklabels(classes, rotation=90)  # upright boxes that never overprint
     ax.set_yticklabels(classes)
     ax.grid(False)
     for i in range(k):
         for j in range(k):
             if frac[i, j] >= 0.005:
-                ax.text(j, i, f"{frac[i, j]:.2f}"[1:] if frac[i, j] < 1 else "1", ha="center", va="center",
-                        fontsize=0.65 * plt.rcParams["font.size"], color="white" if frac[i, j] > 0.6 else "black")
-    ax.figure.colorbar(im, ax=ax, fraction=0.046)
+                ax.text(j, i, f"{100 * frac[i, j]:.0f}", ha="center", va="center", fontsize="small",
+                        color="white" if frac[i, j] > 0.6 else "black")
+    bar = ax.figure.colorbar(im, ax=ax, fraction=0.046)
+    bar.ax.yaxis.set_major_formatter(lambda v, _: f"{100 * v:.0f}%")
     return ax
 
 
