@@ -113,7 +113,8 @@ FIGURES = {
     "cifar.figures.plot_images (notebook 07's mistakes: 3-line titles, 8 across)": lambda: cifar_figures.plot_images(
         torch.zeros((8, 3, 32, 32), dtype=torch.uint8), ["automobile →\ntruck 99%\nloss 4.6 nats"] * 8)[0].figure,
     "cifar.figures.plot_images (notebook 07's samples: 16, 8 across)": lambda: cifar_figures.plot_images(
-        torch.zeros((16, 3, 32, 32), dtype=torch.uint8), list(cifar_data.CLASSES) + list(cifar_data.CLASSES[:6]))[0].figure,
+        torch.zeros((16, 3, 32, 32), dtype=torch.uint8),
+        list(cifar_data.CLASSES) + list(cifar_data.CLASSES[:6]))[0].figure,
     "cifar.figures.plot_confusion (its own figure)": lambda: cifar_figures.plot_confusion(
         np.random.default_rng(0).integers(0, 100, (10, 10)) + 400 * np.eye(10, dtype=int), cifar_data.CLASSES).figure,
     "cifar.figures.plot_confusion": _axes_figure(lambda ax: cifar_figures.plot_confusion(
