@@ -95,8 +95,9 @@ def cap_epochs(n: int) -> str:
 
 
 def measure(path: Path, *, timeout: int = 3600, extra_env: dict[str, str] | None = None,
-            max_epochs: int | None = None) -> dict:
-    """Execute one notebook in full mode and return its peak RSS (MiB) and wall time (s)."""
+            max_epochs: int | None = None, save: Path | None = None) -> dict:
+    """Execute one notebook in full mode and return its peak RSS (MiB) and wall time (s); with ``save``, also
+    write the executed notebook (its outputs: every claim's numbers) into that folder."""
     nb = nbformat.read(path, as_version=4)
     holder: dict = {}
 
@@ -123,6 +124,9 @@ def measure(path: Path, *, timeout: int = 3600, extra_env: dict[str, str] | None
         if "sampler" in holder and holder["sampler"].is_alive():
             holder["sampler"].stop()
     wall = time.perf_counter() - start
+    if save is not None:
+        save.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, save / path.name)
     s = holder.get("sampler")
     kernel_mib = (s.hwm_kib if s else 0) / 1024
     children_mib = (s.children_peak_kib if s else 0) / 1024
@@ -162,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse-checkpoints", action="store_true",
                         help="let the CIFAR-10 notebooks reuse earlier training (default: a fresh checkpoint folder, "
                              "shared by the notebooks of this run, as on a learner's first run)")
+    parser.add_argument("--save", type=Path, help="write the executed notebooks (with their outputs) here")
     parser.add_argument("--record", action="store_true",
                         help=f"merge the results into {RECORD.relative_to(ROOT)} (tests/test_binder.py reads it)")
     args = parser.parse_args(argv)
@@ -174,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'notebook':40s} {'peak RSS':>10s} {'(kernel':>9s} {'+ children)':>12s} {'wall':>8s}  Binder 2 GB")
     rows = []
     for path in paths:
-        row = measure(path, extra_env=extra, max_epochs=args.max_epochs)
+        row = measure(path, extra_env=extra, max_epochs=args.max_epochs, save=args.save)
         rows.append(row)
         verdict = "fits" if row["fits_binder_2gb"] else "TOO BIG"
         print(f"{row['notebook']:40s} {row['peak_rss_mib']:7.0f} MiB {row['kernel_peak_rss_mib']:7.0f} MiB"

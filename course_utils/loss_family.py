@@ -176,7 +176,7 @@ def noise_figure(exp: NoiseExperiment):
     for loss, (color, ls, _) in style.items():
         a2.plot(exp.counts, exp.accuracy[loss], color=color, ls=ls, marker="o",
                 label="cross-entropy" if loss == "bce" else "MSE")
-    a2.set(xlabel="mislabeled points added to 200 clean ones", ylabel="accuracy on a clean test set",
+    a2.set(xlabel="mislabeled points added\nto 200 clean ones", ylabel="accuracy on a clean test set",
            title="Sensitivity to far-away label noise")
     a2.legend(frameon=False)
     return fig

@@ -151,11 +151,11 @@ def softmax_bug_figure(sweep: SoftmaxBugSweep | None = None):
     a1.plot(s.gaps, s.loss_bug, color=COLORS["other"], ls="--", label="cross_entropy(softmax(logits), y)")
     a1.axhline(np.log1p((s.num_classes - 1) / np.e), color=COLORS["neutral"], ls=":", lw=1.2,
                label="floor of the buggy loss")
-    a1.set(xlabel="logit gap: true class minus the others (nats)", ylabel="loss (nats)",
+    a1.set(xlabel="logit gap: true class\nminus the others (nats)", ylabel="loss (nats)",
            title=f"Loss, {s.num_classes} classes")
     a2.plot(s.gaps, s.grad_norm_right, color=COLORS["grad"], label="right")
     a2.plot(s.gaps, s.grad_norm_bug, color=COLORS["other"], ls="--", label="softmax applied twice")
-    a2.set(xlabel="logit gap: true class minus the others (nats)", ylabel="‖∂loss/∂logits‖ (nats per logit)",
+    a2.set(xlabel="logit gap: true class\nminus the others (nats)", ylabel="‖∂loss/∂logits‖ (nats per logit)",
            title="Gradient with respect to the logits")
     for ax in (a1, a2):
         ax.axvline(0, color=COLORS["neutral"], lw=1)

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 
 import matplotlib as mpl
 import numpy as np
+from matplotlib.figure import Figure
 
 from . import binary_losses, grads, logistic, losses
 from ._validate import (
@@ -33,7 +34,7 @@ __all__ = ["COLORS", "UNIT_LABELS", "PROJECTOR_SCALE", "PROJECTOR_FIGURE_SCALE",
            "BASE_FONT_SIZE", "use_style", "scaled", "new_figure", "new_axes", "fmt_number", "nice_limit", "fit_limit",
            "DistributionBarsArtists", "CrossEntropyStackArtists", "LOSS_STYLES", "GRAD_STYLES", "binary_curve",
            "BinaryCurvesArtists", "plot_loss_vs_prob", "plot_grad_vs_prob", "BarsArtists", "ReliabilityArtists",
-           "plot_reliability_diagram", "plot_loss_histogram", "plot_fit_history",
+           "plot_reliability_diagram", "reliability_panels", "plot_loss_histogram", "plot_fit_history",
            "plot_decision_boundary"]
 
 #: Okabe–Ito palette, each colour with one fixed meaning across the course.
@@ -57,10 +58,11 @@ UNIT_LABELS = {"bits": "bits", "nats": "nats"}
 #: slide the figure is shrunk to fit), and the layout grows with it (tested: no text overprints or is clipped).
 PROJECTOR_SCALE = 1.6
 PROJECTOR_FIGURE_SCALE = 1.25
-#: The largest figure (inches, at 100 dpi) that a 1280x720 slide or a projected notebook shows at full size: a
+#: The largest figure (inches, at 100 dpi) that a 1280x720 slide (1,192 x 520 px for a figure, inside the
+#: slide's margins) or a projected notebook shows at full size: a
 #: bigger one is shrunk on the screen, its text with it. Projector mode fits every figure inside this box
 #: (keeping its shape), so figure text stays at its set size: at least 20 px on a slide.
-PROJECTOR_MAX_FIGSIZE = (12.6, 5.1)
+PROJECTOR_MAX_FIGSIZE = (11.8, 5.1)
 BASE_FONT_SIZE = 11.0
 
 
@@ -131,8 +133,6 @@ def scaled(figsize, *, projector: bool | None = None) -> tuple[float, float]:
 def new_figure(figsize=(6.4, 4.0)):
     """A figure outside pyplot (a function that returns it shows it once) with constrained layout, sized by
     :func:`scaled`: the door of every multi-panel ``*_figure``."""
-    from matplotlib.figure import Figure
-
     return Figure(figsize=scaled(figsize), layout="constrained")
 
 
@@ -584,6 +584,33 @@ def plot_reliability_diagram(bins, ax=None, *, title: str | None = None, show_ec
     if title:
         ax.set_title(title)
     return ax
+
+
+def reliability_panels(panels: Mapping) -> Figure:
+    """Reliability diagrams side by side, one per entry of ``panels`` (``{title: reliability_bins(...)}``), with
+    one legend for all of them below the row: a legend inside each small panel would cover its bars."""
+    if not isinstance(panels, Mapping) or not panels:
+        raise TypeError("panels must be a non-empty dict {title: reliability_bins(...)}")
+    if len(panels) > 6:
+        raise ValueError(f"panels must hold at most 6 diagrams, for one row (got {len(panels)})")
+    for title, bins in panels.items():
+        if not isinstance(title, str):
+            raise TypeError(f"panels' keys must be titles (str) (got {type(title).__name__})")
+        if not all(hasattr(bins, k) for k in ("edges", "confidence", "accuracy", "count")):
+            raise TypeError(f"panels[{title!r}] must come from reliability_bins(...) (got {type(bins).__name__})")
+    fig = new_figure((4.4 * len(panels), 5.4))
+    axes = np.atleast_1d(fig.subplots(1, len(panels)))
+    for i, (ax, (title, bins)) in enumerate(zip(axes, panels.items(), strict=True)):
+        drawn = ReliabilityArtists(ax, bins)
+        drawn.text.set_fontsize("small")
+        ax.set_title(title)
+        ax.set_xlabel("confidence\n(top-class probability)")  # narrow panels: labels on two lines, y once
+        ax.set_ylabel("accuracy\n(fraction correct)" if i == 0 else "")
+        ax.set_aspect("auto")  # the panels fill the row; the dashed diagonal still marks perfect calibration
+        ax.get_legend().remove()
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=2, fontsize="small", frameon=False)
+    return fig
 
 
 def plot_loss_histogram(groups, ax=None, *, colors=None, bins=40, title: str | None = None,

@@ -85,6 +85,9 @@ FIGURES = {
     "widgets.reliability_figure": lambda: W.reliability_figure(D.z, D.y),
     "plots.plot_loss_vs_prob": _axes_figure(lambda ax: plots.plot_loss_vs_prob(list(plots.LOSS_STYLES), 1, ax, q=0.2)),
     "plots.plot_grad_vs_prob": _axes_figure(lambda ax: plots.plot_grad_vs_prob(["bce", "mse", "focal"], 1, ax, q=0.2)),
+    "plots.reliability_panels": lambda: plots.reliability_panels(
+        {f"run {k}, T = 1": calibration.reliability_bins(calibration.apply_temperature(D.z * k, 1.0), D.y)
+         for k in (1.0, 2.0, 0.5)}),
     "plots.plot_reliability_diagram": _axes_figure(lambda ax: plots.plot_reliability_diagram(
         calibration.reliability_bins(calibration.apply_temperature(D.z, 1.0), D.y), ax, title="T = 1")),
     "plots.plot_decision_boundary": _axes_figure(lambda ax: plots.plot_decision_boundary(D.x, D.lab, D.fit, ax=ax)),
