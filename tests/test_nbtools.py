@@ -206,3 +206,22 @@ def test_a_long_markdown_cell_is_cut_into_slides_that_fit_and_tables_repeat_thei
     table = "| a | b |\n|---|---|\n" + "\n".join(f"| {i} | {i * i} |" for i in range(10))
     parts = build_site._split_table(table)
     assert len(parts) == 3 and all(p.startswith("| a | b |\n|---|---|") for p in parts)
+
+
+def test_a_display_formula_over_several_lines_ends_where_its_closing_dollars_are():
+    """Notebook 02's irreducible loss: $$ on the first line, $$ at the end of the third; the paragraph after it
+    is a block of its own (it used to be swallowed into the formula's, and the slide ran over the screen)."""
+    text = "$$a = b\n= c\n+ d.$$\n\nA paragraph after the formula."
+    blocks = build_site._markdown_blocks(text)
+    assert blocks == ["$$a = b\n= c\n+ d.$$", "A paragraph after the formula."]
+    assert build_site._markdown_blocks("$$\nx\n$$\n\nText.") == ["$$\nx\n$$", "Text."]
+    assert build_site._markdown_blocks("$$x$$\n\nText.") == ["$$x$$", "Text."]
+
+
+def test_a_long_list_led_by_a_paragraph_line_is_cut_between_its_items():
+    """Notebook 06's "Two loose statements, made precise.": a bold line, then long items, no blank line."""
+    item = "- " + "A long item that says a good deal about focal loss and its weights. " * 6
+    text = "**Two loose statements, made precise.**\n" + "\n".join([item] * 3)
+    pieces = build_site._markdown_blocks(text)
+    assert len(pieces) > 1 and pieces[0].startswith("**Two loose")
+    assert all(build_site.block_height(p) <= build_site._BUDGET_PX for p in pieces)

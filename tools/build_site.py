@@ -305,8 +305,10 @@ def _markdown_blocks(source: str) -> list[str]:
             continue
         if stripped.startswith("```"):
             fence = not fence
-        elif stripped.startswith("$$") and not (stripped.endswith("$$") and len(stripped) > 2 and stripped != "$$"):
-            math = not math
+        elif math:  # a display ends on the line that ends with $$ (it may hold the end of the formula)
+            math = not stripped.endswith("$$")
+        elif stripped.startswith("$$") and not (stripped.endswith("$$") and len(stripped) > 2):
+            math = True
         if not stripped and not fence and not math:
             if current:
                 blocks.append("\n".join(current))
@@ -333,8 +335,8 @@ def _split_table(block: str, rows: int = _TABLE_ROWS) -> list[str]:
 
 def _split_long_list(block: str) -> list[str]:
     """A list too tall for one slide, cut between its items."""
-    if block_height(block) <= _BUDGET_PX or not re.match(r"\s*([-*+]|\d+\.)\s", block):
-        return [block]
+    if block_height(block) <= _BUDGET_PX or not re.search(r"(?m)^([-*+]|\d+\.)\s", block):
+        return [block]  # short, or no list in it (a list may follow a paragraph's line: that line leads it)
     items: list[list[str]] = []
     for line in block.splitlines():
         if re.match(r"([-*+]|\d+\.)\s", line) or not items:
