@@ -240,17 +240,10 @@ def test_page_works_offline_with_math_and_explorers(opened, executed_notebooks, 
     assert all(st["widgetImages"]), "an explorer's image did not draw"
 
 
-#: Decks with a figure whose own text is too small even drawn full width (course_utils sets those fonts:
-#: the confusion matrix's cell labels, the loss family's and calibration's multi-panel figures). The figures'
-#: projector layouts are issue 16's item 3, done in plots.py/widgets.py; drop a deck here once it passes.
-SMALL_FIGURE_TEXT = {"06", "07", "08"}
-_small = pytest.mark.xfail(reason="a course_utils figure's text is below the floor (issue 16, item 3)", strict=False)
-FIT_DECKS = [pytest.param(d, marks=_small) if d.split("/")[1][:2] in SMALL_FIGURE_TEXT else d for d in DECKS]
-#: Decks with one slide over the screen since their notebooks gained sections (02's irreducible loss, 06, 09's
-#: code): expected failures until slide_notebook cuts them (issue 16, item 1).
-OVER_THE_SCREEN = {"02", "06", "09"}
-_over = pytest.mark.xfail(reason="one slide over 1280x720 or a small code font (issue 16, item 1)", strict=False)
-SCREEN_DECKS = [pytest.param(d, marks=_over) if d.split("/")[1][:2] in OVER_THE_SCREEN else d for d in DECKS]
+#: Every deck must pass both slide tests: no expected failures are left (issue 16). In projector mode
+#: (``make slides``) figures fit what a slide shows at full size (plots.PROJECTOR_MAX_FIGSIZE, held by
+#: tests/test_figure_layout.py), so their smallest text, the "small" size, is 20 px there.
+FIT_DECKS = SCREEN_DECKS = DECKS
 
 
 @pytest.mark.browser
@@ -261,6 +254,7 @@ def test_every_slide_fits_a_1280x720_screen_at_a_size_a_room_reads(opened, relat
     tall = [(s["index"], round(s["screens"], 2), s["title"]) for s in slides if s["screens"] > 1.0 + 1e-6]
     assert not tall, f"slides taller than the screen (index, screens, title): {tall}"
     assert summary["too_wide"] == 0, "a slide is wider than the screen"
+    assert summary["cut_right"] == [], f"slides whose text runs past the screen's right edge: {summary['cut_right']}"
     assert summary["body_px"] is None or summary["body_px"] >= 28, summary
     assert summary["code_px"] is None or summary["code_px"] >= 28, summary
     assert summary["table_px"] is None or summary["table_px"] >= 24, summary

@@ -69,6 +69,10 @@ MEASURE_DECK = r"""
       body: textMin(s, el => !isCode(el) && !isWidget(el) && !isTable(el)), code: textMin(s, el => isCode(el) && !isTable(el)),
       widget: textMin(s, isWidget), table: textMin(s, isTable),
       figure: imgs.length ? Math.min(...imgs) : null, figures: imgs.length,
+      // the rightmost edge of any text, image or formula: past the screen's 1280 px it is cut off
+      right: Math.max(0, ...[...s.querySelectorAll('p, li, h1, h2, h3, pre, td, th, img, mjx-container')]
+        .filter(e => !e.closest('aside.notes')).map(e => e.getBoundingClientRect())
+        .filter(r => r.width > 0).map(r => r.right)),
       question: asks, answered: asks && answerFragment && answerNotes,
       rawMath: /\$[^$\s][^$]*\$/.test(clone.textContent),
       title: (s.querySelector('h1, h2, h3') || {textContent: ''}).textContent.replace('¶', '').trim().slice(0, 60),
@@ -164,7 +168,8 @@ def summary(slides: list[dict]) -> dict:
             "code_px": least("code"), "widget_px": least("widget"), "table_px": least("table"), "figure_px": least("figure"),
             "questions": sum(s["question"] for s in slides), "answered": sum(s["answered"] for s in slides),
             "raw_math": sum(s["rawMath"] for s in slides), "too_wide": sum(s["scrollWidth"] > s["clientWidth"] + 1
-                                                                           for s in slides)}
+                                                                           for s in slides),
+            "cut_right": [s["index"] for s in slides if s["right"] > VIEWPORT["width"] + 1]}
 
 
 def main(argv: list[str] | None = None) -> int:
