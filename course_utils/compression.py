@@ -336,8 +336,8 @@ def class_frequency_model(labels, num_classes: int, *, smoothing: float = 1.0) -
 def sequence_cross_entropy(logits, targets, *, ignore_index: int = IGNORE_INDEX, reduction: str = "mean"):
     """Cross-entropy (nats) of logits (B, T, K) against targets (B, T), skipping positions whose target is
     ``ignore_index`` (padding); 'mean' averages over the real tokens, as ``F.cross_entropy`` does with
-    ``logits.reshape(-1, K)``: sum of the token losses / number of real tokens. 'none' gives (B, T), 0 at
-    padding."""
+    ``logits.reshape(-1, K)``: sum of the token losses / number of real tokens (a ValueError when there are
+    none, where PyTorch returns NaN). 'none' gives (B, T), 0 at padding."""
     z = as_float(logits, "logits", min_ndim=2)
     reduction = check_reduction(reduction)
     ignore_index = check_int(ignore_index, "ignore_index", low=-(2**63), high=2**63 - 1)
@@ -345,6 +345,9 @@ def sequence_cross_entropy(logits, targets, *, ignore_index: int = IGNORE_INDEX,
     if y.shape != z.shape[:-1]:
         raise ValueError(f"targets must have shape {z.shape[:-1]} to match logits {z.shape} (got {y.shape})")
     pad = y == ignore_index
+    if reduction == "mean" and pad.all():
+        raise ValueError(f"targets are all padding (ignore_index={ignore_index}): the mean over no tokens is "
+                         "undefined (F.cross_entropy returns NaN); use reduction='sum' or 'none'")
     y_real = as_class_indices(np.where(pad, 0, y), "targets", z.shape[-1])
     zmax = z.max(axis=-1, keepdims=True)
     log_q = z - zmax - np.log(np.exp(z - zmax).sum(axis=-1, keepdims=True))
@@ -354,8 +357,7 @@ def sequence_cross_entropy(logits, targets, *, ignore_index: int = IGNORE_INDEX,
         return loss
     if reduction == "sum":
         return np.float64(loss.sum())
-    real = int((~pad).sum())
-    return np.float64(loss.sum() / real) if real else np.float64(np.nan)
+    return np.float64(loss.sum() / int((~pad).sum()))
 
 
 # ---------------------------------------------------------------- labels coded by a classifier

@@ -182,7 +182,9 @@ def test_sequence_cross_entropy_with_a_custom_ignore_index_and_errors():
     assert C.sequence_cross_entropy(z, y, ignore_index=0) == pytest.approx(np.log(4))
     ref = F.cross_entropy(torch.zeros(3, 4), torch.tensor([1, 2, 0]), ignore_index=0)
     assert C.sequence_cross_entropy(z, y, ignore_index=0) == pytest.approx(ref.item())
-    assert np.isnan(C.sequence_cross_entropy(z, np.full((1, 3), -100)))
+    with pytest.raises(ValueError, match="all padding"):  # no silent NaN: PyTorch's mean over no tokens is NaN
+        C.sequence_cross_entropy(z, np.full((1, 3), -100))
+    assert C.sequence_cross_entropy(z, np.full((1, 3), -100), reduction="sum") == 0.0
     with pytest.raises(ValueError, match=r"targets must have shape \(1, 3\)"):
         C.sequence_cross_entropy(z, [1, 2])
     with pytest.raises(ValueError, match="targets has a class index 4"):
