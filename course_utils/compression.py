@@ -171,7 +171,8 @@ def bits_per_symbol(q, symbols) -> float:
 
 def code_report(q, symbols) -> dict:
     """Code ``symbols`` with model ``q`` for real and return bits per symbol (the cross-entropy), perplexity,
-    the ideal size sum -log2 q / 8 and the coder's size, both in bytes; checks the round trip."""
+    the ideal size sum -log2 q / 8, the quantised model's ideal size (the probabilities the coder really uses,
+    never below 2^-16) and the coder's size, all in bytes; checks the round trip."""
     q = _model_q(q)
     x = as_class_indices(symbols, "symbols", q.shape[-1])
     bits = bits_per_symbol(q, x)
@@ -180,7 +181,7 @@ def code_report(q, symbols) -> dict:
     if not np.array_equal(back, x):  # pragma: no cover - the coder's tests hold this
         raise AssertionError("the arithmetic coder did not round-trip")
     return {"bits_per_symbol": bits, "perplexity": float(2.0**bits), "ideal_bytes": bits * x.size / 8,
-            "coder_bytes": len(data), "n": int(x.size)}
+            "quantised_bytes": arithmetic_coding.quantised_bits(x, q) / 8, "coder_bytes": len(data), "n": int(x.size)}
 
 
 def baseline_compressors(data) -> dict:

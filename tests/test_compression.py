@@ -151,6 +151,18 @@ def test_code_report_is_the_cross_entropy_and_the_coder_agrees():
     assert r["bits_per_symbol"] == pytest.approx(ac.ideal_bits(x, q) / 5000)
     assert r["perplexity"] == pytest.approx(2 ** r["bits_per_symbol"])
     assert abs(r["coder_bytes"] - r["ideal_bytes"]) < 8
+    assert abs(r["coder_bytes"] - r["quantised_bytes"]) < 8
+
+
+def test_a_model_too_sure_of_itself_writes_a_file_under_its_cross_entropy():
+    """Notebook 09 in full mode: the coder gives no symbol less than 2^-16, so a model that gave a character
+    1e-12 pays 16 bits for it, not 40: the file follows the quantised probabilities, below the model's own CE."""
+    q = np.full((400, 4), [0.5, 0.5 - 2e-12, 1e-12, 1e-12])
+    x = np.zeros(400, dtype=int)
+    x[::20] = 2  # the "impossible" symbol, 20 times
+    r = C.code_report(q, x)
+    assert r["coder_bytes"] < r["ideal_bytes"] - 40  # 20 x (40 - 16) bits saved
+    assert abs(r["coder_bytes"] - r["quantised_bytes"]) < 8
 
 
 def test_surprise_bits():
