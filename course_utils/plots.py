@@ -60,8 +60,8 @@ PROJECTOR_SCALE = 1.6
 PROJECTOR_FIGURE_SCALE = 1.25
 #: The largest figure (inches, at 100 dpi) that a 1280x720 slide (1,192 x 520 px for a figure, inside the
 #: slide's margins) or a projected notebook shows at full size: a
-#: bigger one is shrunk on the screen, its text with it. Projector mode fits every figure inside this box
-#: (keeping its shape), so figure text stays at its set size: at least 20 px on a slide.
+#: bigger one is shrunk on the screen, its text with it. ``scaled`` fits every figure inside this box
+#: (keeping its shape), so figure text stays at its set size: at least 20 px on a slide (12 px in normal mode).
 PROJECTOR_MAX_FIGSIZE = (11.8, 5.1)
 BASE_FONT_SIZE = 11.0
 
@@ -112,9 +112,9 @@ def use_style(*, projector: bool = False) -> None:
 
 # ---------------------------------------------------------------- helpers
 def scaled(figsize, *, projector: bool | None = None) -> tuple[float, float]:
-    """A figure size (inches) for the mode: as given in normal mode; in projector mode (by default the current
-    style's mode, read from its font size) times PROJECTOR_FIGURE_SCALE, then shrunk, shape kept, to fit
-    PROJECTOR_MAX_FIGSIZE."""
+    """A figure size (inches) for the mode: as given in normal mode, times PROJECTOR_FIGURE_SCALE in projector
+    mode (by default the current style's mode, read from its font size); in both, shrunk (shape kept) to fit
+    PROJECTOR_MAX_FIGSIZE, what a slide or a notebook's column shows at full size."""
     size = as_float(figsize, "figsize")
     if size.shape != (2,) or size.min() <= 0:
         raise ValueError(f"figsize must be (width, height) in inches, both > 0 (got {figsize!r:.60})")
@@ -123,9 +123,7 @@ def scaled(figsize, *, projector: bool | None = None) -> tuple[float, float]:
     else:
         projector = mpl.rcParams["font.size"] > BASE_FONT_SIZE * 1.01
     w, h = size
-    if not projector:
-        return (float(w), float(h))
-    k = PROJECTOR_FIGURE_SCALE
+    k = PROJECTOR_FIGURE_SCALE if projector else 1.0
     k = min(k, PROJECTOR_MAX_FIGSIZE[0] / w, PROJECTOR_MAX_FIGSIZE[1] / h)
     return (float(w) * k, float(h) * k)
 

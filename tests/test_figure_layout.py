@@ -203,11 +203,14 @@ def test_projector_mode_scales_the_figure_with_the_text(mode):
 
 
 @pytest.mark.parametrize("size", [(6.4, 4.0), (14.0, 4.8), (6.5, 5.5), (12.8, 3.5), (3.0, 2.0)])
-def test_projector_mode_fits_every_figure_in_what_a_slide_shows_at_full_size(size):
-    """A slide (1280x720) draws a figure at most 1272 x 520 px; 100 dpi: within PROJECTOR_MAX_FIGSIZE nothing
-    is shrunk, so the text keeps its projector size. The shape is kept."""
-    w, h = plots.scaled(size, projector=True)
+@pytest.mark.parametrize("projector", [False, True])
+def test_every_figure_fits_what_a_slide_shows_at_full_size(size, projector):
+    """A slide (1280x720) draws a figure at most 1192 x 520 px; 100 dpi: within PROJECTOR_MAX_FIGSIZE nothing
+    is shrunk, so the text keeps its size. The shape is kept, and a figure that fits keeps its mode's size."""
+    w, h = plots.scaled(size, projector=projector)
     assert w <= plots.PROJECTOR_MAX_FIGSIZE[0] + 1e-9 and h <= plots.PROJECTOR_MAX_FIGSIZE[1] + 1e-9
     assert w / h == pytest.approx(size[0] / size[1])
-    assert w <= size[0] * plots.PROJECTOR_FIGURE_SCALE + 1e-9
-    assert plots.scaled(size, projector=False) == size
+    k = plots.PROJECTOR_FIGURE_SCALE if projector else 1.0
+    assert w <= size[0] * k + 1e-9
+    if size[0] * k <= plots.PROJECTOR_MAX_FIGSIZE[0] and size[1] * k <= plots.PROJECTOR_MAX_FIGSIZE[1]:
+        assert (w, h) == pytest.approx((size[0] * k, size[1] * k))

@@ -37,13 +37,11 @@ def _names(value, name: str, *, nonempty: bool = True) -> list[str]:
 def _image_grid(nrows: int, ncols: int, title_lines: int) -> np.ndarray:
     """Axes for a grid of square images with ``title_lines`` lines of small text above each, placed by hand
     (constrained layout misplaces titles over fixed-aspect images): the width is the mode's
-    (``plots.scaled``), each title gets its room at the mode's font size, and in projector mode the images
-    shrink, not the text, until the grid fits what a slide shows at full size."""
+    (``plots.scaled``), each title gets its room at the mode's font size, and the images shrink, not the text,
+    until the grid fits what a slide shows at full size."""
     width, _ = scaled((1.6 * ncols, 1.0))
     title_in = title_lines * plt.rcParams["font.size"] * 0.833 * 1.3 / 72 + 0.12
-    cell = width / ncols
-    if scaled((1.0, 1.0)) != (1.0, 1.0):  # projector mode: the whole grid within the slide's figure box
-        cell = min(cell, (PROJECTOR_MAX_FIGSIZE[1] / nrows - title_in) / 0.95)
+    cell = min(width / ncols, (PROJECTOR_MAX_FIGSIZE[1] / nrows - title_in) / 0.95)  # within a slide's figure box
     side, row_h = 0.92 * cell, 0.95 * cell + title_in
     fig = plt.figure(figsize=(cell * ncols, nrows * row_h))
     fw, fh = fig.get_size_inches()
