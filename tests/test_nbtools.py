@@ -225,3 +225,17 @@ def test_a_long_list_led_by_a_paragraph_line_is_cut_between_its_items():
     pieces = build_site._markdown_blocks(text)
     assert len(pieces) > 1 and pieces[0].startswith("**Two loose")
     assert all(build_site.block_height(p) <= build_site._BUDGET_PX for p in pieces)
+
+
+def test_text_printed_under_a_figure_goes_to_the_notes_when_the_slide_is_full():
+    """Notebook 07's training cell: the plan, the live plot, then a line per epoch: the epoch lines leave the slide."""
+    cell = nbformat.v4.new_code_cell("history, plan = budget.budgeted_fit(model, cifar)")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="budget 600 s\nmeasured 700 images/s\n"),
+                    nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"}),
+                    nbformat.v4.new_output("stream", name="stdout", text="".join(f"epoch {i}/8 ...\n" for i in range(8)))]
+    notes = build_site._text_after_the_figure(cell)
+    assert notes is not None and notes.metadata["slideshow"]["slide_type"] == "notes" and "epoch 7/8" in notes.source
+    assert [o.output_type for o in cell.outputs] == ["stream", "display_data"]
+    small = nbformat.v4.new_code_cell("x")
+    small.outputs = [nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<F>"})]
+    assert build_site._text_after_the_figure(small) is None and len(small.outputs) == 1

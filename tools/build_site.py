@@ -523,6 +523,7 @@ def slide_notebook(nb: nbformat.NotebookNode, question: Question | None = None) 
         if not cell.outputs and not short:
             out.append(out_notes)  # nothing to see: the code goes to the notes only
             continue
+        out_text = _text_after_the_figure(cell)  # a figure and a log under it: the log goes to the notes
         height = (_wrapped_lines(cell.source, "code") * _LINE_PX["code"] + 24 if short else 0) \
             + sum(_output_height(o) for o in cell.outputs)
         big = any(_output_height(o) >= _FIGURE_PX for o in cell.outputs)
@@ -532,8 +533,26 @@ def slide_notebook(nb: nbformat.NotebookNode, question: Question | None = None) 
             start(cell, height, "fragment")
         if out_notes is not None:
             out.append(out_notes)
+        if out_text is not None:
+            out.append(out_text)
     nb.cells = out
     return nb
+
+
+def _text_after_the_figure(cell):
+    """A cell that shows a figure and then prints more than a slide has room for (notebook 07's training: the
+    live plot, then a line per epoch): the printed text after the figure leaves the slide for the speaker notes.
+    Returns the notes cell, or None when the cell fits as it is."""
+    heights = [_output_height(o) for o in cell.outputs]
+    figure = next((i for i, h in enumerate(heights) if h >= _FIGURE_PX), None)
+    if figure is None or sum(heights) <= _BUDGET_PX + 100:
+        return None
+    later = [o for o in cell.outputs[figure + 1:] if o.output_type == "stream"]
+    if not later:
+        return None
+    cell.outputs = [o for i, o in enumerate(cell.outputs) if i <= figure or o.output_type != "stream"]
+    text = "".join(str(o.get("text", "")) for o in later).strip()
+    return _md(f"Output (not shown on the slide):\n\n```\n{text}\n```", "notes")
 
 
 def _group_blocks(blocks: list[str], used: int) -> list[tuple[bool, list[str]]]:
