@@ -230,9 +230,11 @@ def test_a_long_list_led_by_a_paragraph_line_is_cut_between_its_items():
 def test_text_printed_under_a_figure_goes_to_the_notes_when_the_slide_is_full():
     """Notebook 07's training cell: the plan, the live plot, then a line per epoch: the epoch lines leave the slide."""
     cell = nbformat.v4.new_code_cell("history, plan = budget.budgeted_fit(model, cifar)")
+    figure = {"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"}
+    epochs = "".join(f"epoch {i}/8 ...\n" for i in range(8))
     cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="budget 600 s\nmeasured 700 images/s\n"),
-                    nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"}),
-                    nbformat.v4.new_output("stream", name="stdout", text="".join(f"epoch {i}/8 ...\n" for i in range(8)))]
+                    nbformat.v4.new_output("display_data", data=figure),
+                    nbformat.v4.new_output("stream", name="stdout", text=epochs)]
     notes = build_site._text_after_the_figure(cell)
     assert notes is not None and notes.metadata["slideshow"]["slide_type"] == "notes" and "epoch 7/8" in notes.source
     assert [o.output_type for o in cell.outputs] == ["stream", "display_data"]
