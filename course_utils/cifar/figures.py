@@ -79,7 +79,8 @@ def plot_images(x, titles=(), *, ncols: int = 8, axes=None, title_colors=()) -> 
 
 def plot_confusion(confusion, classes, ax=None):
     """The confusion matrix as row percentages (each true class sums to 100), the diagonal being accuracy;
-    each cell of at least 0.5% is labelled with its whole percentage, at the figures' small text size."""
+    each cell from 0.5% to 99.5% is labelled with its whole percentage, at the figures' small text size (a
+    100% cell is the colour bar's darkest, unlabelled: three digits do not fit a cell)."""
     c = torch.from_numpy(as_int_array(confusion, "confusion", low=0)).double()
     if c.ndim != 2 or c.shape[0] != c.shape[1] or c.shape[0] == 0:
         raise ValueError(f"confusion must be a non-empty square matrix (got shape {tuple(c.shape)})")
@@ -98,7 +99,7 @@ def plot_confusion(confusion, classes, ax=None):
     ax.grid(False)
     for i in range(k):
         for j in range(k):
-            if frac[i, j] >= 0.005:
+            if 0.005 <= frac[i, j] < 0.995:  # two digits fit a cell; a full one is the darkest colour
                 ax.text(j, i, f"{100 * frac[i, j]:.0f}", ha="center", va="center", fontsize="small",
                         color="white" if frac[i, j] > 0.6 else "black")
     bar = ax.figure.colorbar(im, ax=ax, fraction=0.046)
