@@ -27,7 +27,7 @@ def test_notebook_07_in_fast_mode_says_what_it_trained_on(executed_notebooks):
 def test_notebook_07_shows_the_training_history_once_with_the_untrained_loss(executed_notebooks):
     nb = nbformat.read(executed_notebooks[NAME].path, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
-    fit_cells = [c for c in code if "train.fit(" in c.source]
+    fit_cells = [c for c in code if "budgeted_fit(" in c.source]  # the standard recipe on its time budget
     assert len(fit_cells) == 1 and "untrained_loss=ev0.loss" in fit_cells[0].source
     images = [o for o in fit_cells[0].outputs if "image/png" in o.get("data", {})]
     assert len(images) == 1  # the live plot, redrawn in place
