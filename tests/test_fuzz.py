@@ -346,6 +346,7 @@ VALID: dict[str, dict] = {
     "plots.fit_limit": {"current": 5.0, "needed": 6.5},
     "plots.binary_curve": {"name": "bce", "q": [0.2, 0.5, 0.9], "y": 1},
     "plots.plot_reliability_diagram": {"bins": lazy(_bins)},
+    "cifar.train.budgeted_recipe": {"name": "quick"},
     "plots.reliability_panels": {"panels": lazy(lambda: {"a": _bins(), "b": _bins()})},
     "plots.plot_loss_histogram": {"groups": {"a": [0.1, 0.5, 2.0], "b": [0.3, 1.0]}, "bins": 5},
     "plots.plot_fit_history": {"history": lazy(_history)},

@@ -163,8 +163,8 @@ def study_settings(data, *, fast: bool | None = None):
     """
     _check_cifar(data)
     if not settings.fast_mode(fast):
-        quick = dataclasses.replace(train.RECIPES["quick"], budget_s=train.BUDGETS["quick"])
-        return data, {"recipe": quick, "n_val": VAL_SIZE, "checkpoint_dir": settings.checkpoint_root(),
+        return data, {"recipe": train.budgeted_recipe("quick"), "n_val": VAL_SIZE,
+                      "checkpoint_dir": settings.checkpoint_root(),
                       "n_train_losses": 5000, "progress": True}
     data = subset(data, n_train=1000, n_test=500)
     recipe = dataclasses.replace(train.RECIPES["quick"], name="quick-fast", epochs=1, batch_size=64,

@@ -42,7 +42,7 @@ from .devices import autocast, grad_scaler, resolve_device, resolve_precision
 
 __all__ = [
     "Recipe", "RECIPES", "BUDGETS", "NOTEBOOK_RECIPE",
-    "notebook_recipe", "get_recipe", "smoothed_target_entropy", "History",
+    "notebook_recipe", "budgeted_recipe", "get_recipe", "smoothed_target_entropy", "History",
     "Evaluation", "shift_batch", "predict_logits", "evaluate", "per_class_accuracy", "confident_mistakes",
     "describe_predictions", "checkpoint_path", "fit", "first_batch_loss",
 ]
@@ -118,7 +118,18 @@ def notebook_recipe(fast: bool | None = None) -> Recipe:
     if settings.fast_mode(fast):
         return dataclasses.replace(RECIPES["quick"], name="fast", epochs=4, batch_size=50, lr=0.1,
                                    description="fast mode: seconds, for checking that everything runs")
-    return dataclasses.replace(RECIPES[NOTEBOOK_RECIPE], budget_s=BUDGETS[NOTEBOOK_RECIPE])
+    return budgeted_recipe(NOTEBOOK_RECIPE)
+
+
+def budgeted_recipe(name: str) -> Recipe:
+    """The named recipe on its time budget (``BUDGETS[name]``): run by ``budget.budgeted_fit``, its checkpoint
+    found again whatever epochs the machine allowed."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, the name of a recipe (got {type(name).__name__})")
+    if name not in BUDGETS:
+        raise ValueError(f"name must be a recipe with a time budget, one of {', '.join(map(repr, BUDGETS))} "
+                         f"(got {name!r:.40})")
+    return dataclasses.replace(RECIPES[name], budget_s=BUDGETS[name])
 
 
 def smoothed_target_entropy(label_smoothing: float, num_classes: int = 10) -> float:
