@@ -4,7 +4,8 @@ from the labels alone, with the same budget and seeds? And does a label-smoothed
     CIFAR10_ROOT=/work/cifar10 nice -n 10 python benchmarks/distillation.py --teacher-epochs 2 --student-epochs 3
 
 - Two teachers of notebook 07's kind (the ``quick`` net, 0.3 M parameters), trained with ``fit`` on the
-  ``quick`` recipe for ``--teacher-epochs``: one with label smoothing ε = 0, one with ε = 0.2.
+  ``quick-sgd`` recipe (``quick`` before Muon) for ``--teacher-epochs``: one with label smoothing ε = 0, one
+  with ε = 0.2.
 - Students (``distill.make_student``, about 20 k parameters) trained for ``--student-epochs`` on the
   recipe's optimizer, flips only, for each seed: without a teacher (plain cross-entropy), and distilled from
   each teacher with ``--alpha`` and ``--temperature``.
@@ -59,7 +60,7 @@ def main(argv=None) -> dict:
     for eps in args.smoothing:
         t0 = time.perf_counter()
         teacher = models.make_model("quick", seed=0)
-        train.fit(teacher, cifar, recipe="quick", epochs=args.teacher_epochs, label_smoothing=eps, seed=0,
+        train.fit(teacher, cifar, recipe="quick-sgd", epochs=args.teacher_epochs, label_smoothing=eps, seed=0,
                   progress=False, eval_each_epoch=False, checkpoint_dir=args.checkpoints, device="cpu")
         ev = train.evaluate(teacher, cifar.x_test, cifar.y_test, tta=False)
         soft[eps] = distill.teacher_logits(teacher, cifar.x_train)

@@ -42,7 +42,7 @@ from .._validate import (
 __all__ = [
     "CLASSES", "CIFAR10", "DownloadError", "MEAN", "STD", "SHA1", "FOLDER", "load_cifar10", "load_course_data",
     "ways_forward", "download_archive", "extract_archive", "file_digest", "make_fixture", "fixture_checksums",
-    "subset", "flip_labels", "augment_batch", "normalize_batch",
+    "subset", "validation_split", "flip_labels", "augment_batch", "alternating_flips", "normalize_batch",
 ]
 
 #: The 10 class names, in label order.
@@ -429,6 +429,19 @@ def subset(cifar: CIFAR10, *, n_train: int | None = None, n_test: int | None = N
     return out
 
 
+def validation_split(cifar: CIFAR10, *, n_val: int = 5000, seed: int = 0) -> CIFAR10:
+    """For tuning without touching the test set: ``cifar`` with ``n_val`` training images (a seeded choice)
+    moved into the test slots, and the rest left to train on. The real test images are dropped."""
+    if not isinstance(cifar, CIFAR10):
+        raise TypeError(f"cifar must be a CIFAR10 tuple (got {type(cifar).__name__})")
+    n = len(cifar.y_train)
+    n_val = check_int(n_val, "n_val", low=1, high=max(1, n - 1))
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(check_seed(seed)))
+    val, keep = order[:n_val].sort().values, order[n_val:].sort().values
+    return cifar._replace(x_train=cifar.x_train[keep], y_train=cifar.y_train[keep],
+                          x_test=cifar.x_train[val], y_test=cifar.y_train[val])
+
+
 # ------------------------------------------------------------------------------------ label noise, batches
 def flip_labels(targets, fraction: float, *, num_classes: int = 10, seed: int = 0) -> torch.Tensor:
     """Symmetric label noise: exactly ``round(fraction * N)`` labels, chosen at random, are each replaced
@@ -476,6 +489,17 @@ def augment_batch(x_uint8: torch.Tensor, generator: torch.Generator | None = Non
         flat = (rows[:, :, None] * w + cols[:, None, :]).reshape(n, 1, h * w).expand(n, 3, h * w)
         x = x.reshape(n, 3, h * w).gather(2, flat).reshape(n, 3, h, w)
     return x
+
+
+def alternating_flips(n: int, epoch: int, *, seed: int = 0) -> torch.Tensor:
+    """Which of ``n`` training images to mirror in ``epoch`` (a bool tensor): a random half, fixed by
+    ``seed``, in even epochs and the other half in odd ones, so every image is seen both ways in any two
+    epochs in a row (airbench's derandomised flips; random flips repeat a view half the time)."""
+    n = check_int(n, "n", low=0, high=10**9)
+    epoch = check_int(epoch, "epoch", low=0, high=10**9)
+    seed = check_seed(seed)
+    first = torch.rand(n, generator=torch.Generator().manual_seed(seed + 0x5EED)) < 0.5
+    return first ^ bool(epoch % 2)
 
 
 def _reflect(i: torch.Tensor, size: int) -> torch.Tensor:

@@ -95,7 +95,7 @@ class StudentRun:
 
 
 def train_student(student: nn.Module, data, *, soft_targets: torch.Tensor | None = None, alpha: float = 0.5,
-                  temperature: float = 4.0, epochs: int = 2, seed: int = 0, recipe="quick",
+                  temperature: float = 4.0, epochs: int = 2, seed: int = 0, recipe="quick-sgd",
                   batch_size: int | None = None, lr: float | None = None, device="cpu",
                   precision: str = "auto") -> StudentRun:
     """Train ``student`` on ``data`` (a CIFAR10 tuple) for ``epochs`` with the recipe's optimizer and one-cycle
