@@ -59,11 +59,17 @@ def with_fields(recipe: train.Recipe, assignments: list[str]) -> train.Recipe:
             if value is None:
                 raise SystemExit(f"--set {item!r}: {key} is true or false")
         elif current is None or isinstance(current, (int, float)):
-            value = float(text) if key == "budget_s" or isinstance(current, float) else int(text)
+            try:
+                value = float(text) if key == "budget_s" or isinstance(current, float) else int(text)
+            except ValueError:
+                raise SystemExit(f"--set {item!r}: {key} is a number") from None
         else:
             value = text
         changes[key] = value
-    return dataclasses.replace(recipe, **changes) if changes else recipe
+    try:
+        return dataclasses.replace(recipe, **changes) if changes else recipe
+    except (TypeError, ValueError) as err:
+        raise SystemExit(f"--set: {err}") from None
 
 
 def main(argv=None) -> dict:

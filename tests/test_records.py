@@ -110,18 +110,20 @@ def test_alternating_flips_validates():
         cdata.alternating_flips(10, -1)
 
 
-def test_fit_with_alternating_flips_sees_each_image_mirrored_in_every_other_epoch(tiny, monkeypatch):
-    seen = []
-    real = train._train_step
-
-    def spy(run, idx, g, lr, flips=None):
-        seen.append(flips[idx].clone())
-        return real(run, idx, g, lr, flips)
-
-    monkeypatch.setattr(train, "_train_step", spy)
-    rec = dataclasses.replace(TINY, alternate_flips=True, batch_size=100, translate=0)
+def test_fit_with_alternating_flips_mirrors_each_image_in_every_other_epoch(tiny, monkeypatch):
+    batches = []
+    real = train._prepare
+    monkeypatch.setattr(train, "_prepare", lambda x, device: batches.append(x.clone()) or real(x, device))
+    rec = dataclasses.replace(TINY, alternate_flips=True, batch_size=100, translate=0)  # one step per epoch
     train.fit(models.make_model("quick"), tiny, recipe=rec, progress=False, eval_each_epoch=False)
-    assert len(seen) == 2 and torch.equal(seen[0].sum() + seen[1].sum(), torch.tensor(100))
+    train_batches = [b for b in batches if len(b) == 100]
+    assert len(train_batches) == 2
+    for epoch, batch in enumerate(train_batches):
+        order = torch.randperm(100, generator=torch.Generator().manual_seed(epoch))  # fit's order for seed 0
+        flips = cdata.alternating_flips(100, epoch, seed=0)[order]
+        x = tiny.x_train[order]
+        expected = torch.where(flips[:, None, None, None], x.flip(-1), x)
+        assert torch.equal(batch, expected)  # mirrored exactly where the mask says, no random flip on top
 
 
 def test_the_whitening_bias_stops_training_at_its_fraction_and_is_trainable_again_after(tiny, monkeypatch):
@@ -157,11 +159,20 @@ def test_recipes_that_do_not_use_the_new_fields_keep_their_checkpoint_names(tiny
     hashed = []
     real_dumps = train.json.dumps
     monkeypatch.setattr(train.json, "dumps", lambda obj, **kw: hashed.append(obj) or real_dumps(obj, **kw))
-    plain = path(TINY)
-    assert not set(train.LATER_FIELDS) & set(hashed[-1])  # hashed as before the fields existed
-    assert path(dataclasses.replace(TINY, optimizer="muon")) != plain
+    for name in ("tutorial", "full", "quick-sgd"):  # none of them uses a later field
+        path(train.RECIPES[name])
+        assert not set(train.LATER_FIELDS) & set(hashed[-1]), name  # hashed as before the fields existed
+    plain = path(train.RECIPES["quick-sgd"])
+    assert path(dataclasses.replace(train.RECIPES["quick-sgd"], optimizer="muon")) != plain
     assert hashed[-1]["optimizer"] == "muon"
-    assert path(dataclasses.replace(TINY, alternate_flips=True)) != plain
+    assert path(dataclasses.replace(train.RECIPES["quick-sgd"], alternate_flips=True)) != plain
+    path(train.RECIPES["quick"])
+    assert hashed[-1]["optimizer"] == "muon" and hashed[-1]["whiten_bias_until"] == 0.3
+
+
+def test_muon_refuses_a_net_without_batch_norm():
+    with pytest.raises(ValueError, match="batch norm"):
+        optim.make_optimizer(models.make_model("tutorial"), TINY)
 
 
 def test_validation_split_holds_out_training_images_and_drops_the_test_set(tiny):

@@ -87,6 +87,7 @@ def test_checkpoint_resume_matches_an_uninterrupted_run(tiny, tmp_path):
     first = models.make_model("quick")
     with pytest.raises(Interrupt):
         train.fit(first, tiny, checkpoint_dir=tmp_path / "b", log=stop_after_first_epoch, **kwargs)
+    assert first.whiten.bias.requires_grad  # frozen for the late steps, trainable again after the crash
     resumed = models.make_model("quick")  # as after a kernel restart
     lines = []
     h_resumed = train.fit(resumed, tiny, checkpoint_dir=tmp_path / "b", log=lines.append, **kwargs)

@@ -13,13 +13,12 @@ import time
 from typing import NamedTuple
 
 import numpy as np
-import torch
 
 from .. import settings
-from .._validate import check_flag, check_int, check_scalar, check_seed
+from .._validate import check_flag, check_int, check_scalar
 from ..calibration import apply_temperature, calibration_metrics, fit_temperature, negative_log_likelihood
 from . import budget, models, train
-from .data import CIFAR10, flip_labels, subset
+from .data import CIFAR10, flip_labels, subset, validation_split
 
 __all__ = ["VAL_SIZE", "split_validation", "CalibrationRun", "calibration_run", "study_settings", "runs_table"]
 
@@ -37,14 +36,8 @@ def split_validation(data, n_val: int = VAL_SIZE, *, seed: int = 0):
     ``train_data`` is ``data`` with the remaining images as its training set (the test set is untouched).
     """
     _check_cifar(data)
-    n = len(data.y_train)
-    n_val = check_int(n_val, "n_val")
-    if n_val >= n:
-        raise ValueError(f"n_val must be between 1 and {n - 1}, the training set's size minus one (got {n_val})")
-    order = torch.randperm(n, generator=torch.Generator().manual_seed(check_seed(seed)))
-    val, rest = order[:n_val].sort().values, order[n_val:].sort().values
-    train = data._replace(x_train=data.x_train[rest], y_train=data.y_train[rest])
-    return train, data.x_train[val], data.y_train[val]
+    split = validation_split(data, n_val=n_val, seed=seed)  # the held-out images land in its test slots
+    return data._replace(x_train=split.x_train, y_train=split.y_train), split.x_test, split.y_test
 
 class CalibrationRun(NamedTuple):
     """One trained variant, measured on the test set before (T = 1) and after temperature scaling."""

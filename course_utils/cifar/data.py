@@ -435,7 +435,9 @@ def validation_split(cifar: CIFAR10, *, n_val: int = 5000, seed: int = 0) -> CIF
     if not isinstance(cifar, CIFAR10):
         raise TypeError(f"cifar must be a CIFAR10 tuple (got {type(cifar).__name__})")
     n = len(cifar.y_train)
-    n_val = check_int(n_val, "n_val", low=1, high=max(1, n - 1))
+    n_val = check_int(n_val, "n_val")
+    if n_val >= n:
+        raise ValueError(f"n_val must be between 1 and {n - 1}, the training set's size minus one (got {n_val})")
     order = torch.randperm(n, generator=torch.Generator().manual_seed(check_seed(seed)))
     val, keep = order[:n_val].sort().values, order[n_val:].sort().values
     return cifar._replace(x_train=cifar.x_train[keep], y_train=cifar.y_train[keep],

@@ -15,10 +15,10 @@ from torch import nn
 
 from .._validate import check_instance, check_int, check_scalar
 
-__all__ = ["make_optimizer", "lr_at", "set_lr", "orthogonalize", "Muon"]
+__all__ = ["NS_COEFFICIENTS", "make_optimizer", "lr_at", "set_lr", "orthogonalize", "Muon"]
 
-#: The quintic Newton–Schulz coefficients of airbench94_muon: they push every singular value towards
-#: 0.7–1.2 in a few steps (not exactly 1, which trains as well and needs fewer steps).
+#: The quintic Newton–Schulz coefficients of airbench94_muon: they push the singular values towards 0.7–1.2 in a
+#: few steps rather than exactly to 1 (which trains as well and would need more steps).
 NS_COEFFICIENTS = (3.4445, -4.7750, 2.0315)
 
 
@@ -28,13 +28,7 @@ def _check_recipe(recipe):
     return check_instance(recipe, Recipe, "recipe", "train.Recipe (see train.get_recipe)")
 
 
-def orthogonalize(g: torch.Tensor, steps: int = 3) -> torch.Tensor:
-    """A matrix with the singular vectors of the 2-D ``g`` and singular values near 1 (0.7–1.2 after 3 steps),
-    by Newton–Schulz iteration on ``g`` divided by its norm: a few matrix products, no SVD."""
-    check_instance(g, torch.Tensor, "g", "torch.Tensor")
-    if g.ndim != 2 or not g.is_floating_point():
-        raise ValueError(f"g must be a 2-D float tensor (got {g.dtype}, shape {tuple(g.shape)})")
-    steps = check_int(steps, "steps", low=0, high=100)
+def _newton_schulz(g: torch.Tensor, steps: int) -> torch.Tensor:
     a, b, c = NS_COEFFICIENTS
     x = g / (g.norm() + 1e-7)  # every singular value at most 1, where the iteration converges
     wide = x.shape[0] <= x.shape[1]
@@ -44,6 +38,17 @@ def orthogonalize(g: torch.Tensor, steps: int = 3) -> torch.Tensor:
         gram = x @ x.T
         x = a * x + (b * gram + c * gram @ gram) @ x
     return x if wide else x.T
+
+
+def orthogonalize(g: torch.Tensor, steps: int = 3) -> torch.Tensor:
+    """A matrix with the singular vectors of the 2-D ``g`` and its larger singular values brought close to 1, by
+    Newton–Schulz iteration on ``g`` divided by its norm: a few matrix products, no SVD. Each step multiplies a
+    small singular value by about 3.4, so those far below the largest (under about 1/3.4^steps of the norm) stay
+    small; the records find that this trains as well as an exact orthogonalisation."""
+    check_instance(g, torch.Tensor, "g", "torch.Tensor")
+    if g.ndim != 2 or not g.is_floating_point():
+        raise ValueError(f"g must be a 2-D float tensor (got {g.dtype}, shape {tuple(g.shape)})")
+    return _newton_schulz(g, check_int(steps, "steps", low=0, high=100))
 
 
 class Muon(torch.optim.Optimizer):
@@ -91,7 +96,7 @@ class Muon(torch.optim.Optimizer):
                     g = g.add(buf, alpha=mu) if group["nesterov"] else buf
                 if group["muon"]:
                     p.mul_(len(p) ** 0.5 / p.norm().clamp(min=1e-12))
-                    g = orthogonalize(g.reshape(len(g), -1).float(), group["ns_steps"]).view_as(p).to(p.dtype)
+                    g = _newton_schulz(g.reshape(len(g), -1).float(), group["ns_steps"]).view_as(p).to(p.dtype)
                 p.add_(g, alpha=-lr)
         return loss
 
@@ -99,7 +104,8 @@ class Muon(torch.optim.Optimizer):
 def make_optimizer(model: nn.Module, recipe) -> torch.optim.Optimizer:
     """The optimizer for ``model`` under ``recipe``: SGD with the recipe's momentum and weight decay (decay only
     on weight matrices and filters); with ``recipe.optimizer == "muon"``, Muon on the conv filters (learning
-    rate ``recipe.muon_lr``, momentum ``recipe.muon_momentum``) and that SGD on the rest."""
+    rate ``recipe.muon_lr``, momentum ``recipe.muon_momentum``, following ``lr``'s schedule, so a recipe with
+    ``lr`` 0 trains no filter either) and that SGD on the rest. Muon needs batch norm after the convs."""
     check_instance(model, nn.Module, "model", "torch.nn.Module")
     _check_recipe(recipe)
     filters, decay, no_decay = [], [], []
@@ -114,6 +120,9 @@ def make_optimizer(model: nn.Module, recipe) -> torch.optim.Optimizer:
     nesterov = recipe.nesterov and recipe.momentum > 0
     if recipe.optimizer != "muon":
         return torch.optim.SGD(groups, lr=lr_at(recipe, 0.0), momentum=recipe.momentum, nesterov=nesterov)
+    if filters and not any(isinstance(m, nn.BatchNorm2d) for m in model.modules()):
+        raise ValueError(f"recipe: Muon keeps each filter bank at a fixed norm, which only a net with batch norm "
+                         f"after its convs can ignore; {type(model).__name__} has none (use optimizer='sgd')")
     scale = recipe.muon_lr / recipe.lr if recipe.lr else 0.0
     groups.append({"params": filters, "muon": True, "momentum": recipe.muon_momentum, "nesterov": True,
                    "lr_scale": scale})
