@@ -471,17 +471,24 @@ def _check_images(x, name: str = "x_uint8") -> torch.Tensor:
 
 
 def augment_batch(x_uint8: torch.Tensor, generator: torch.Generator | None = None, *, translate: int = 2,
-                  flip: bool = True) -> torch.Tensor:
+                  flip: bool = True, flips: torch.Tensor | None = None) -> torch.Tensor:
     """Random horizontal flip and random translation by up to ``translate`` pixels (reflecting at the
-    border) for a whole uint8 batch at once. Deterministic for a seeded ``generator``; returns uint8."""
+    border) for a whole uint8 batch at once. Deterministic for a seeded ``generator``; returns uint8.
+    ``flips`` (a bool per image, e.g. from ``alternating_flips``) says which images to mirror, instead of at
+    random."""
     x = _check_images(x_uint8)
     if generator is not None and not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator or None (got {type(generator).__name__})")
     translate = check_int(translate, "translate", low=0, high=15)
     flip = check_flag(flip, "flip")
     n, _, h, w = x.shape
+    if flips is not None:
+        if not isinstance(flips, torch.Tensor) or flips.dtype != torch.bool:
+            raise TypeError(f"flips must be a bool tensor or None (got {type(flips).__name__})")
+        if flips.shape != (n,):
+            raise ValueError(f"flips must hold one value per image ({n}) (got shape {tuple(flips.shape)})")
     if flip:
-        mask = torch.rand(n, generator=generator) < 0.5
+        mask = flips if flips is not None else torch.rand(n, generator=generator) < 0.5
         x = torch.where(mask[:, None, None, None], x.flip(-1), x)
     if translate:
         dy = torch.randint(-translate, translate + 1, (n,), generator=generator)

@@ -618,10 +618,8 @@ def _train_step(run: _Run, idx: torch.Tensor, g: torch.Generator, lr: float,
     rec, device = run.recipe, run.device
     optim.set_lr(run.optimizer, lr)
     xb = run.data.x_train[idx]
-    if flips is not None:
-        xb = torch.where(flips[idx][:, None, None, None], xb.flip(-1), xb)
     if rec.flip or rec.translate:
-        xb = augment_batch(xb, g, translate=rec.translate, flip=rec.flip and flips is None)
+        xb = augment_batch(xb, g, translate=rec.translate, flip=rec.flip, flips=None if flips is None else flips[idx])
     xb = _prepare(xb, device)
     yb = run.data.y_train[idx].long().to(device, non_blocking=True)
     with autocast(device, run.precision):
